@@ -1,0 +1,46 @@
+"""Library entry points over the pure core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from scrub837._source import iter_chunks
+from scrub837.claims import Claim
+from scrub837.reader import ClaimReader, Item, ReadFailure
+
+
+class X12ReadError(Exception):
+    """The input cannot be read as X12 (from ``segment`` on)."""
+
+    def __init__(self, failure: ReadFailure) -> None:
+        super().__init__(failure.describe())
+        self.failure = failure
+        self.file = failure.file
+        self.segment = failure.segment
+        self.offset = failure.offset
+
+
+Source = bytes | bytearray | memoryview | BinaryIO
+
+
+def iter_items(source: Source, name: str = "") -> Iterator[Item]:
+    """Every item of an 837 input: claims, transaction ends, envelope problems, a failure."""
+    reader = ClaimReader(name)
+    for chunk in iter_chunks(source):
+        yield from reader.feed(chunk)
+    yield from reader.close()
+
+
+def read_claims(source: Source, name: str = "") -> Iterator[Claim]:
+    """Yield the claims of an 837P/837I input (bytes or a binary stream), streaming.
+
+    Raises :class:`X12ReadError` (after yielding the claims before it) when the input cannot be
+    read as X12. Envelope problems and unsupported transactions are not raised here; use
+    :func:`iter_items` or :func:`scrub837.iter_findings` to see them.
+    """
+    for item in iter_items(source, name):
+        if isinstance(item, Claim):
+            yield item
+        elif isinstance(item, ReadFailure):
+            raise X12ReadError(item)

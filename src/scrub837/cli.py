@@ -1,0 +1,100 @@
+"""The command line, as a function: ``run(argv, stdout, stderr) -> exit code``.
+
+Exit codes: 0 all accepted / success, 1 a claim was rejected, 2 usage or rule-pack error,
+3 an input cannot be read as X12. ``main()`` only wires ``sys``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+EXIT_UNREADABLE = 3
+
+#: Subcommand modules in ``scrub837.commands``; each has ``register(subparsers)`` which sets
+#: ``handler(args, stdout, stderr) -> int`` as the parser default.
+COMMANDS = ("extract", "scrub", "rules", "watch")
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2 with the message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        raise _Exit(status, message or "")
+
+
+class _Exit(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def build_parser(stdout: TextIO) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="scrub837",
+        description="Pre-scrub X12 837P/837I claim files for J-code drug-line edits.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"scrub837.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"scrub837.commands.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
+    parser = build_parser(stdout)
+    try:
+        args = parser.parse_args(list(argv))
+    except UsageError as exc:
+        stderr.write(f"{exc}\n")
+        return EXIT_USAGE
+    except _Exit as exc:
+        if exc.status == 0:
+            stdout.write(parser.format_help() if not exc.message else exc.message)
+        else:
+            stderr.write(exc.message)
+        return exc.status
+    if args.version:
+        from scrub837 import __version__
+
+        stdout.write(f"scrub837 {__version__}\n")
+        return EXIT_OK
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        stderr.write(parser.format_usage())
+        stderr.write("scrub837: error: choose a command (extract, scrub, rules, watch)\n")
+        return EXIT_USAGE
+    try:
+        code: int = handler(args, stdout, stderr)
+    except UsageError as exc:
+        stderr.write(f"scrub837: {exc}\n")
+        return EXIT_USAGE
+    return code
+
+
+def main() -> None:
+    try:
+        code = run(sys.argv[1:], sys.stdout, sys.stderr)
+    except KeyboardInterrupt:
+        code = 130
+    except BrokenPipeError:
+        code = 0
+    sys.exit(code)

@@ -1,0 +1,289 @@
+"""Segments -> claims, streaming. Pure: it is fed bytes and answers with items.
+
+Items, in file order:
+- :class:`~scrub837.claims.Claim` as soon as the next CLM, HL or SE closes it;
+- :class:`TransactionEnd` at each SE (with the transaction's own findings, e.g. SE01 wrong, and
+  ``supported=False`` for a transaction that is not an 837P/837I this project reads);
+- :class:`EnvelopeProblem` for interchange and group problems (IEA/GE counts, nesting);
+- :class:`ReadFailure` once, when the input cannot be read further (not X12, truncated, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from scrub837._build import build_claim
+from scrub837.claims import Claim, Envelope, HlBlock, TransactionHeader
+from scrub837.findings import Finding, Location, Severity
+from scrub837.x12.envelope import SUPPORTED_VERSIONS, EnvelopeState, envelope_finding
+from scrub837.x12.lexer import DEFAULT_MAX_SEGMENT, Lexer, Segment, X12SyntaxError
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionEnd:
+    envelope: Envelope
+    header: TransactionHeader | None
+    se: Segment | None
+    claims: int
+    findings: tuple[Finding, ...]
+    supported: bool
+
+    @property
+    def rejected(self) -> bool:
+        return any(f.rejects for f in self.findings)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeProblem:
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFailure:
+    file: str
+    message: str
+    segment: int
+    offset: int
+
+    def describe(self) -> str:
+        where = f"segment {self.segment}" if self.segment else "start of file"
+        return f"{self.file or '<input>'}: {where} (byte {self.offset}): {self.message}"
+
+
+Item = Claim | TransactionEnd | EnvelopeProblem | ReadFailure
+
+
+class _Transaction:
+    """Mutable state of the 837 transaction being read (internal)."""
+
+    def __init__(self, envelope: Envelope, supported: bool, problem: Finding | None) -> None:
+        self.envelope = envelope
+        self.supported = supported
+        self.findings: list[Finding] = [problem] if problem else []
+        self.header_segs: list[Segment] = [envelope.st]
+        self.header: TransactionHeader | None = None
+        self.block: list[Segment] | None = None  # the HL block being read
+        self.block_level = ""
+        self.provider: HlBlock | None = None
+        self.subscriber: HlBlock | None = None
+        self.patient: HlBlock | None = None
+        self.claim: list[Segment] | None = None
+        self.claims = 0
+
+
+class ClaimReader:
+    """Feed chunks of an 837 file; collect :data:`Item` values."""
+
+    def __init__(self, name: str = "", *, max_segment: int = DEFAULT_MAX_SEGMENT) -> None:
+        self.name = name
+        self._lexer = Lexer(max_segment=max_segment)
+        self._env = EnvelopeState(file=name)
+        self._txn: _Transaction | None = None
+        self._failed = False
+
+    def feed(self, data: bytes) -> list[Item]:
+        if self._failed:
+            return []
+        out: list[Item] = []
+        try:
+            segments = self._lexer.feed(data)
+        except X12SyntaxError as exc:
+            self._fail(out, exc.message, exc.segment, exc.offset)
+            return out
+        for seg in segments:
+            self._on_segment(seg, out)
+        self._flush_envelope(out)
+        return out
+
+    def close(self) -> list[Item]:
+        if self._failed:
+            return []
+        out: list[Item] = []
+        try:
+            for seg in self._lexer.close():
+                self._on_segment(seg, out)
+        except X12SyntaxError as exc:
+            self._fail(out, exc.message, exc.segment, exc.offset)
+            return out
+        self._flush_envelope(out)
+        missing = self._env.open_at_end(self._lexer.segments_read)
+        if missing:
+            self._fail(out, "file ends early (truncated): " + "; ".join(missing),
+                       self._lexer.segments_read, 0)
+        return out
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _fail(self, out: list[Item], message: str, segment: int, offset: int) -> None:
+        self._failed = True
+        out.append(ReadFailure(self.name, message, segment, offset))
+
+    def _flush_envelope(self, out: list[Item]) -> None:
+        notices = self._lexer.notices
+        if notices:
+            for ordinal, offset, message in notices:
+                self._env.findings.append(Finding(
+                    rule_id="X12_IRREGULAR", severity=Severity.WARN, message=message,
+                    location=Location(file=self.name, segment=ordinal, span=(offset, offset)),
+                    stc=(), fix="", source="ASC X12 005010 ISA/segment rules"))
+            notices.clear()
+        if self._env.findings:
+            out.append(EnvelopeProblem(tuple(self._env.take())))
+
+    def _on_segment(self, seg: Segment, out: list[Item]) -> None:
+        sid = seg.elements[0]
+        txn = self._txn
+        if txn is not None and sid not in ("SE", "ST", "GE", "IEA", "GS", "ISA"):
+            self._env.st_segments += 1
+            if txn.supported:
+                self._body(txn, seg, out)
+            return
+        if sid == "ISA":
+            self._close_open_txn(seg, out)
+            self._env.on_isa(seg)
+        elif sid == "GS":
+            self._close_open_txn(seg, out)
+            self._env.on_gs(seg)
+        elif sid == "ST":
+            self._close_open_txn(seg, out)
+            self._env.on_st(seg)
+            self._txn = self._start(seg)
+        elif sid == "SE":
+            own = self._env.on_se(seg)
+            if txn is not None:
+                self._end(txn, seg, own, out)
+        elif sid == "GE":
+            self._close_open_txn(seg, out)
+            self._env.on_ge(seg)
+        elif sid == "IEA":
+            self._close_open_txn(seg, out)
+            self._env.on_iea(seg)
+        else:
+            self._env.findings.append(envelope_finding(
+                "X12_ENVELOPE", f"segment {sid[:8]!r} outside a transaction (not between ST and SE)",
+                seg, file=self.name))
+
+    def _close_open_txn(self, seg: Segment, out: list[Item]) -> None:
+        """An envelope segment arrived while a transaction was open: end it without SE."""
+        txn = self._txn
+        if txn is None:
+            return
+        problem = envelope_finding(
+            "X12_ENVELOPE", f"transaction ST02 {txn.envelope.st02!r} has no SE before this "
+            f"{seg.id}", seg, file=self.name, isa13=txn.envelope.isa13,
+            gs06=txn.envelope.gs06, st02=txn.envelope.st02)
+        self._env.st = None
+        self._end(txn, None, [problem], out)
+
+    def _start(self, st: Segment) -> _Transaction:
+        env = self._env
+        isa = env.isa or st
+        gs = env.gs or st
+        delims = st.delims
+        envelope = Envelope(isa=isa, gs=gs, st=st, delims=delims)
+        version = gs.get(8) if gs.id == "GS" else st.get(3)
+        problem: Finding | None = None
+        if st.get(3) and st.get(3) != version:
+            self._env.findings.append(Finding(
+                rule_id="X12_IRREGULAR", severity=Severity.WARN,
+                message=f"ST03 {st.get(3)!r} differs from GS08 {version!r}; GS08 is used",
+                location=Location(file=self.name, isa13=envelope.isa13, gs06=envelope.gs06,
+                                  st02=envelope.st02, segment=st.ordinal,
+                                  span=(st.start, st.end), path="ST03"),
+                source="ASC X12 005010 (ST03 repeats GS08)"))
+        if st.get(1) != "837":
+            problem = envelope_finding(
+                "X12_UNSUPPORTED", f"transaction set {st.get(1)!r} is not an 837 claim; "
+                "scrub837 reads 837P (005010X222A1) and 837I (005010X223A2)", st,
+                file=self.name, isa13=envelope.isa13, gs06=envelope.gs06, st02=envelope.st02,
+                fix="send claim files (837) only")
+        elif version not in SUPPORTED_VERSIONS:
+            problem = envelope_finding(
+                "X12_UNSUPPORTED", f"837 version {version!r} is not supported; accepted versions "
+                "are 005010X222A1/A2 (837P) and 005010X223A2/A3 (837I)", st,
+                file=self.name, isa13=envelope.isa13, gs06=envelope.gs06, st02=envelope.st02,
+                fix="send 5010 claims (004010 was retired in 2012)")
+        return _Transaction(envelope, problem is None, problem)
+
+    def _structure(self, txn: _Transaction, seg: Segment, message: str) -> None:
+        env = txn.envelope
+        txn.findings.append(envelope_finding(
+            "X12_STRUCTURE", message, seg, file=self.name, isa13=env.isa13, gs06=env.gs06,
+            st02=env.st02, fix="fix the loop structure of the 837"))
+
+    def _body(self, txn: _Transaction, seg: Segment, out: list[Item]) -> None:
+        sid = seg.elements[0]
+        if sid == "HL":
+            self._finish_claim(txn, out)
+            self._finish_block(txn)
+            if txn.header is None:
+                txn.header = TransactionHeader(txn.envelope, tuple(txn.header_segs))
+            txn.block = [seg]
+            txn.block_level = seg.get(3)
+            return
+        if sid == "CLM":
+            self._finish_claim(txn, out)
+            self._finish_block(txn)
+            txn.claim = [seg]
+            return
+        if txn.claim is not None:
+            txn.claim.append(seg)
+        elif txn.block is not None:
+            txn.block.append(seg)
+        elif txn.header is None:
+            txn.header_segs.append(seg)
+
+    def _finish_block(self, txn: _Transaction) -> None:
+        if txn.block is None:
+            return
+        block = HlBlock(tuple(txn.block))
+        level = txn.block_level
+        txn.block = None
+        if level == "20":
+            txn.provider, txn.subscriber, txn.patient = block, None, None
+        elif level == "22":
+            if txn.provider is None or block.parent_id != txn.provider.hl_id:
+                self._structure(txn, block.hl, f"subscriber HL {block.hl_id!r} does not point to "
+                                "the billing provider HL before it")
+            txn.subscriber, txn.patient = block, None
+        elif level == "23":
+            if txn.subscriber is None or block.parent_id != txn.subscriber.hl_id:
+                self._structure(txn, block.hl, f"patient HL {block.hl_id!r} does not point to "
+                                "the subscriber HL before it")
+            txn.patient = block
+        else:
+            self._structure(txn, block.hl, f"HL03 {level!r} is not 20, 22 or 23")
+
+    def _finish_claim(self, txn: _Transaction, out: list[Item]) -> None:
+        segs = txn.claim
+        if segs is None:
+            return
+        txn.claim = None
+        if txn.header is None or txn.provider is None or txn.subscriber is None:
+            self._structure(txn, segs[0], "CLM is not under a billing provider (HL 20) and "
+                            "subscriber (HL 22)")
+            return
+        txn.claims += 1
+        out.append(build_claim(
+            self.name, txn.header, txn.provider, txn.subscriber, txn.patient, segs, txn.claims))
+
+    def _end(self, txn: _Transaction, se: Segment | None, own: list[Finding],
+             out: list[Item]) -> None:
+        if txn.supported:
+            self._finish_claim(txn, out)
+            self._finish_block(txn)
+        header = txn.header
+        if header is None and txn.supported:
+            header = TransactionHeader(txn.envelope, tuple(txn.header_segs))
+        out.append(TransactionEnd(txn.envelope, header, se, txn.claims,
+                                  tuple(txn.findings + own), txn.supported))
+        self._txn = None
+
+
+def iter_items(chunks: Iterable[bytes], name: str = "") -> Iterator[Item]:
+    """Read every item from an iterable of byte chunks."""
+    reader = ClaimReader(name)
+    for chunk in chunks:
+        yield from reader.feed(chunk)
+    yield from reader.close()

@@ -1,0 +1,319 @@
+"""X12 lexer: bytes (in any chunking) -> segments with ordinal and byte span. No IO.
+
+The delimiters come from each ISA: the element separator is byte 3, the repetition separator is
+ISA11, the component separator is ISA16 and the segment terminator is the byte after ISA16. CR,
+LF or CRLF after a terminator are skipped. Text is decoded as Latin-1, so every character index
+is also a byte offset.
+
+Feeding a file one byte at a time gives exactly the segments that feeding it whole gives.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+ISA_LENGTH = 106
+ISA_MAX_LENGTH = 512  # an unpadded or overpadded ISA is read by its separators, up to this
+DEFAULT_MAX_SEGMENT = 1 << 20  # 1 MiB: no legal 837 segment comes near this
+_LINE_BREAKS = "\r\n"
+_BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, decoded as Latin-1
+
+
+class Delimiters(NamedTuple):
+    element: str
+    component: str
+    repetition: str
+    segment: str
+
+
+class Segment(NamedTuple):
+    """One segment. ``elements[0]`` is the segment id; ``span`` is ``[start, end)`` in bytes,
+    the end including the terminator."""
+
+    ordinal: int
+    start: int
+    end: int
+    elements: tuple[str, ...]
+    delims: Delimiters
+
+    @property
+    def id(self) -> str:
+        return self.elements[0]
+
+    def get(self, index: int) -> str:
+        """Element ``index`` (1-based as in the guide: ``get(1)`` is SV101), '' when absent."""
+        elements = self.elements
+        return elements[index] if index < len(elements) else ""
+
+    def comp(self, index: int, sub: int) -> str:
+        """Component ``sub`` (1-based) of element ``index``: ``comp(1, 2)`` is SV101-2."""
+        value = self.get(index)
+        if not value:
+            return ""
+        parts = value.split(self.delims.component)
+        return parts[sub - 1] if sub - 1 < len(parts) else ""
+
+    def components(self, index: int) -> list[str]:
+        value = self.get(index)
+        return value.split(self.delims.component) if value else []
+
+    def text(self) -> str:
+        """The segment as it stood in the file, without terminator."""
+        return self.delims.element.join(self.elements)
+
+
+class X12SyntaxError(Exception):
+    """The input cannot be read as X12 from this point on."""
+
+    def __init__(self, message: str, *, offset: int, segment: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.segment = segment
+
+    def __str__(self) -> str:
+        where = f"segment {self.segment}" if self.segment else "start of file"
+        return f"{where} (byte {self.offset}): {self.message}"
+
+
+def _describe_start(text: str) -> str:
+    if text.startswith(("\xff\xfe", "\xfe\xff")):
+        return "the file is UTF-16 text; X12 must be single-byte ASCII"
+    if "\x00" in text[:64]:
+        return "the file holds binary data (NUL bytes), not X12"
+    shown = text[:20].encode("latin-1").decode("ascii", "replace")
+    shown = "".join(ch if ch.isprintable() else "?" for ch in shown)
+    return f"the file does not start with an ISA segment (it starts with {shown!r})"
+
+
+def isa_length(body: str) -> int:
+    """Length of the ISA at the start of ``body`` (terminator included), found by counting 16
+    element separators; 0 when ``body`` does not hold a whole ISA yet."""
+    if len(body) < 4:
+        return 0
+    element = body[3]
+    pos = 3
+    for _ in range(15):
+        pos = body.find(element, pos + 1, ISA_MAX_LENGTH)
+        if pos < 0:
+            return 0
+    end = pos + 3  # ISA16 and the terminator follow the 16th separator
+    return end if len(body) >= end else 0
+
+
+def parse_isa(isa: str, offset: int, ordinal: int) -> Delimiters:
+    """Read the delimiters from a whole ISA (terminator included)."""
+    if len(isa) < 4 or not isa.startswith("ISA"):
+        raise X12SyntaxError("the segment is not an ISA", offset=offset, segment=ordinal)
+    element = isa[3]
+    if element in isa[-2:]:
+        raise X12SyntaxError(
+            f"ISA delimiters collide (the element separator {element!r} is also the component "
+            "separator or the segment terminator)",
+            offset=offset,
+            segment=ordinal,
+        )
+    fields = isa[:-1].split(element)
+    if len(fields) != 17 or len(fields[16]) != 1:
+        raise X12SyntaxError(
+            "ISA does not have 16 elements ending in a one-character ISA16",
+            offset=offset,
+            segment=ordinal,
+        )
+    component = fields[16]
+    terminator = isa[-1]
+    repetition = fields[11]
+    if len(repetition) != 1 or repetition.isalnum():
+        repetition = ""  # 004010 puts the standards id 'U' here: no repetition separator
+    chosen = [element, component, terminator] + ([repetition] if repetition else [])
+    if len(set(chosen)) != len(chosen):
+        raise X12SyntaxError(
+            f"ISA delimiters collide (element {element!r}, component {component!r}, "
+            f"repetition {repetition!r}, terminator {terminator!r})",
+            offset=offset,
+            segment=ordinal,
+        )
+    for ch in chosen:
+        if ch.isalnum() or ch == " ":
+            raise X12SyntaxError(
+                f"ISA delimiter {ch!r} is a letter, digit or space", offset=offset, segment=ordinal
+            )
+    return Delimiters(element, component, repetition, terminator)
+
+
+class Lexer:
+    """Incremental lexer: ``feed(chunk)`` returns the segments completed by that chunk;
+    ``close()`` returns nothing more and raises when the input ends inside a segment."""
+
+    def __init__(self, *, max_segment: int = DEFAULT_MAX_SEGMENT) -> None:
+        self._max_segment = max_segment
+        self._pending: list[str] = []  # text after the last terminator, not yet a segment
+        self._pending_len = 0
+        self._offset = 0  # byte offset of the first pending character
+        self._ordinal = 0
+        self._delims: Delimiters | None = None
+        self._seen_any = False
+        #: (segment ordinal, byte offset, message) for irregularities read past with a warning
+        self.notices: list[tuple[int, int, str]] = []
+
+    @property
+    def segments_read(self) -> int:
+        return self._ordinal
+
+    @property
+    def delimiters(self) -> Delimiters | None:
+        return self._delims
+
+    def feed(self, data: bytes) -> list[Segment]:
+        if not data:
+            return []
+        self._seen_any = True
+        text = data.decode("latin-1")
+        out: list[Segment] = []
+        if self._delims is None:
+            self._pending.append(text)
+            self._pending_len += len(text)
+            self._seek_isa(out, final=False)
+            return out
+        delims = self._delims
+        if delims.segment not in text:
+            self._pending.append(text)
+            self._pending_len += len(text)
+            self._check_pending_size()
+            return out
+        self._pending.append(text)
+        buf = "".join(self._pending)
+        self._pending.clear()
+        self._pending_len = 0
+        self._split(buf, out)
+        return out
+
+    def close(self) -> list[Segment]:
+        out: list[Segment] = []
+        if self._delims is None:
+            self._seek_isa(out, final=True)
+        rest = "".join(self._pending)
+        stripped = rest.strip(" \t\r\n\x00\x1a")
+        if stripped and self._delims is not None and stripped.startswith("IEA" + self._delims.element):
+            lead = len(rest) - len(rest.lstrip(" \t\r\n"))
+            start = self._offset + lead
+            self._ordinal += 1
+            self.notices.append((self._ordinal, start, "the last segment (IEA) has no segment "
+                                 "terminator; read as complete"))
+            out.append(Segment(self._ordinal, start, start + len(stripped),
+                               tuple(stripped.split(self._delims.element)), self._delims))
+            self._pending = []
+            return out
+        if stripped:
+            lead = len(rest) - len(rest.lstrip(" \t\r\n"))
+            raise X12SyntaxError(
+                "file ends inside a segment (no segment terminator "
+                f"{self._delims.segment if self._delims else ''!r} after the last segment; "
+                "the file is truncated)",
+                offset=self._offset + lead,
+                segment=self._ordinal + 1,
+            )
+        if not self._seen_any:
+            raise X12SyntaxError("the file is empty (0 bytes)", offset=0, segment=0)
+        return out
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _check_pending_size(self) -> None:
+        if self._pending_len > self._max_segment:
+            raise X12SyntaxError(
+                f"no segment terminator {self._delims.segment if self._delims else ''!r} within "
+                f"{self._max_segment} bytes: the segment never ends",
+                offset=self._offset,
+                segment=self._ordinal + 1,
+            )
+
+    def _seek_isa(self, out: list[Segment], *, final: bool) -> None:
+        buf = "".join(self._pending)
+        lead = len(buf) - len(buf.lstrip(" \t\r\n"))
+        body = buf[lead:]
+        if self._ordinal == 0 and body.startswith(_BOM):
+            self.notices.append((1, self._offset + lead, "a UTF-8 byte-order mark before the ISA "
+                                 "was skipped (X12 files are plain ASCII)"))
+            lead += len(_BOM)
+            body = body[len(_BOM) :]
+        if not body:
+            self._pending = [buf]
+            return
+        if not "ISA".startswith(body[:3]):
+            if self._ordinal:
+                raise X12SyntaxError(
+                    "text after IEA that is not a new ISA interchange",
+                    offset=self._offset + lead,
+                    segment=self._ordinal + 1,
+                )
+            raise X12SyntaxError(_describe_start(body), offset=self._offset + lead, segment=0)
+        length = isa_length(body)
+        if not length:
+            if final or len(body) >= ISA_MAX_LENGTH:
+                raise X12SyntaxError(
+                    f"the ISA segment is incomplete ({len(body)} bytes, ISA16 and the segment "
+                    "terminator not found)",
+                    offset=self._offset + lead,
+                    segment=self._ordinal + 1,
+                )
+            self._pending = [buf]
+            self._pending_len = len(buf)
+            return
+        self._delims = parse_isa(body[:length], self._offset + lead, self._ordinal + 1)
+        if length != ISA_LENGTH:
+            self.notices.append((self._ordinal + 1, self._offset + lead,
+                                 f"ISA is {length} bytes, not {ISA_LENGTH} (its fixed-width "
+                                 "fields are not padded); read by its separators"))
+        self._offset += lead
+        self._pending = []
+        self._pending_len = 0
+        self._split(body, out)
+
+    def _split(self, buf: str, out: list[Segment]) -> None:
+        delims = self._delims
+        assert delims is not None
+        term = delims.segment
+        sep = delims.element
+        parts = buf.split(term)
+        last = parts.pop()
+        pos = self._offset
+        ordinal = self._ordinal
+        strip_cr = term == "\n"
+        for i, part in enumerate(parts):
+            seg_start = pos
+            pos += len(part) + 1
+            if part[:1] in _LINE_BREAKS or part[:1] == " ":
+                stripped = part.lstrip(" \r\n")
+                seg_start += len(part) - len(stripped)
+                part = stripped
+            if strip_cr and part.endswith("\r"):
+                part = part[:-1]
+            if not part:
+                continue
+            ordinal += 1
+            elements = tuple(part.split(sep))
+            out.append(Segment(ordinal, seg_start, pos, elements, delims))
+            if elements[0] == "IEA":
+                # The next interchange may choose other delimiters: find its ISA afresh.
+                self._ordinal = ordinal
+                self._offset = pos
+                self._delims = None
+                rest = term.join(parts[i + 1 :] + [last])
+                self._pending = [rest]
+                self._pending_len = len(rest)
+                self._seek_isa(out, final=False)
+                return
+        self._ordinal = ordinal
+        self._offset = pos
+        self._pending = [last] if last else []
+        self._pending_len = len(last)
+        self._check_pending_size()
+
+
+def iter_segments_bytes(data: bytes) -> list[Segment]:
+    """All segments of a complete in-memory input (raises :class:`X12SyntaxError`)."""
+    lexer = Lexer()
+    out = lexer.feed(data)
+    out.extend(lexer.close())
+    return out
