@@ -54,6 +54,9 @@ class ReadFailure:
 Item = Claim | TransactionEnd | EnvelopeProblem | ReadFailure
 
 
+_ENVELOPE_IDS = frozenset(("SE", "ST", "GE", "IEA", "GS", "ISA"))
+
+
 class _Transaction:
     """Mutable state of the 837 transaction being read (internal)."""
 
@@ -91,8 +94,7 @@ class ClaimReader:
         except X12SyntaxError as exc:
             self._fail(out, exc.message, exc.segment, exc.offset)
             return out
-        for seg in segments:
-            self._on_segment(seg, out)
+        self._consume(segments, out)
         self._flush_envelope(out)
         return out
 
@@ -101,8 +103,7 @@ class ClaimReader:
             return []
         out: list[Item] = []
         try:
-            for seg in self._lexer.close():
-                self._on_segment(seg, out)
+            self._consume(self._lexer.close(), out)
         except X12SyntaxError as exc:
             self._fail(out, exc.message, exc.segment, exc.offset)
             return out
@@ -131,14 +132,28 @@ class ClaimReader:
         if self._env.findings:
             out.append(EnvelopeProblem(tuple(self._env.take())))
 
-    def _on_segment(self, seg: Segment, out: list[Item]) -> None:
-        sid = seg.elements[0]
-        txn = self._txn
-        if txn is not None and sid not in ("SE", "ST", "GE", "IEA", "GS", "ISA"):
-            self._env.st_segments += 1
-            if txn.supported:
-                self._body(txn, seg, out)
-            return
+    def _consume(self, segments: list[Segment], out: list[Item]) -> None:
+        """The hot loop: most segments only join the open claim, HL block or header."""
+        envelope_ids = _ENVELOPE_IDS
+        for seg in segments:
+            sid = seg[3][0]
+            txn = self._txn
+            if txn is not None and sid not in envelope_ids:
+                if not txn.supported:
+                    continue
+                if sid == "HL" or sid == "CLM":
+                    self._body(txn, seg, out)
+                elif txn.claim is not None:
+                    txn.claim.append(seg)
+                elif txn.block is not None:
+                    txn.block.append(seg)
+                elif txn.header is None:
+                    txn.header_segs.append(seg)
+                continue
+            self._on_envelope(seg, sid, txn, out)
+
+    def _on_envelope(self, seg: Segment, sid: str, txn: "_Transaction | None",
+                     out: list[Item]) -> None:
         if sid == "ISA":
             self._close_open_txn(seg, out)
             self._env.on_isa(seg)

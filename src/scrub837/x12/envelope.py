@@ -140,7 +140,7 @@ class EnvelopeState:
         if self.st is None:
             self._f("X12_ENVELOPE", "SE without an open ST", seg)
             return []
-        self.st_segments += 1
+        self.st_segments = seg.ordinal - self.st.ordinal + 1  # ordinals are consecutive
         own: list[Finding] = []
         if seg.get(2) != self.st.get(2):
             own.append(self._own("X12_CONTROL_NUMBER", f"SE02 {seg.get(2)!r} does not match "

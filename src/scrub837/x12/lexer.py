@@ -280,21 +280,28 @@ class Lexer:
         pos = self._offset
         ordinal = self._ordinal
         strip_cr = term == "\n"
+        append = out.append
+        new = tuple.__new__
         for i, part in enumerate(parts):
             seg_start = pos
             pos += len(part) + 1
-            if part[:1] in _LINE_BREAKS or part[:1] == " ":
+            first = part[:1]
+            if first == "\n" or first == "\r" or first == " ":
                 stripped = part.lstrip(" \r\n")
                 seg_start += len(part) - len(stripped)
                 part = stripped
-            if strip_cr and part.endswith("\r"):
-                part = part[:-1]
-            if not part:
+                if not part:
+                    continue
+            elif not first:
                 continue
+            if strip_cr and part[-1] == "\r":
+                part = part[:-1]
+                if not part:
+                    continue
             ordinal += 1
             elements = tuple(part.split(sep))
-            out.append(Segment(ordinal, seg_start, pos, elements, delims))
-            if elements[0] == "IEA":
+            append(new(Segment, (ordinal, seg_start, pos, elements, delims)))
+            if part[0] == "I" and elements[0] == "IEA":
                 # The next interchange may choose other delimiters: find its ISA afresh.
                 self._ordinal = ordinal
                 self._offset = pos
