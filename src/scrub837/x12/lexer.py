@@ -222,8 +222,9 @@ class Lexer:
     def _check_pending_size(self) -> None:
         if self._pending_len > self._max_segment:
             raise X12SyntaxError(
-                f"no segment terminator {self._delims.segment if self._delims else ''!r} within "
-                f"{self._max_segment} bytes: the segment never ends",
+                f"a segment is longer than {self._max_segment} bytes (no segment terminator "
+                f"{self._delims.segment if self._delims else ''!r} within that length); no 837 "
+                "segment comes near this",
                 offset=self._offset,
                 segment=self._ordinal + 1,
             )
