@@ -1,0 +1,45 @@
+"""Small parsing helpers shared by the edits (pure, tolerant of odd data)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from scrub837.claims import ServiceLine
+from scrub837.edits._engine import EditContext
+
+
+def number(text: str) -> Decimal | None:
+    """A numeric element as Decimal; None when it is empty or not a finite number."""
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def ccyymmdd(text: str) -> date | None:
+    if len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
+
+
+def line_date(line: ServiceLine) -> date | None:
+    return ccyymmdd(line.service_date)
+
+
+def plain(value: Decimal) -> str:
+    """Decimal without exponent or trailing zeros: 350, 3.5, 0.01."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def drug_lines_with_rules(ctx: EditContext) -> Iterator[tuple[ServiceLine, object]]:
+    for line in ctx.drug_lines:
+        yield line, ctx.rule(line.code)

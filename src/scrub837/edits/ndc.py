@@ -1,0 +1,97 @@
+"""NDC: loop 2410 present when required, LIN02/LIN03 form, CTP quantity and unit, crosswalk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scrub837.claims import Claim, ServiceLine
+from scrub837.edits._engine import EditContext, Hit
+from scrub837.edits._util import number
+
+
+def ndc_required(line: ServiceLine, ctx: EditContext) -> bool:
+    if ctx.overlay.ndc_required is not None:
+        return ctx.overlay.ndc_required
+    rule = ctx.rule(line.code)
+    if rule is not None:
+        return bool(rule.ndc_required)
+    return bool(ctx.rulebook.settings.ndc_required_default)
+
+
+def ndc_present(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+    for line in ctx.drug_lines:
+        rule = ctx.rule(line.code)
+        if line.drug is None and not (rule is not None and rule.unlisted) and \
+                ndc_required(line, ctx):
+            yield Hit("NDC_MISSING", line)
+
+
+def ndc_form(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+    settings = ctx.rulebook.settings
+    for line in ctx.drug_lines:
+        drug = line.drug
+        if drug is None:
+            continue
+        if drug.qualifier != "N4":
+            yield Hit("NDC_QUALIFIER", line, drug.lin, "LIN02",
+                      values={"qualifier": drug.qualifier[:10]})
+        else:
+            ndc = drug.ndc
+            if not (len(ndc) == 11 and ndc.isdigit()):
+                if "-" in ndc:
+                    problem = "is hyphenated"
+                elif not ndc.replace("-", "").isdigit():
+                    problem = "has characters that are not digits"
+                else:
+                    problem = f"has {len(ndc)} digits"
+                eleven = _eleven(ndc)
+                yield Hit("NDC_FORMAT", line, drug.lin, "LIN03",
+                          values={"ndc": ndc[:20], "problem": problem,
+                                  "suggestion_text": f" ({eleven})" if eleven else ""})
+        if drug.ctp is None:
+            yield Hit("NDC_CTP_MISSING", line, drug.lin, "CTP")
+            continue
+        quantity = number(drug.quantity)
+        if quantity is None or quantity <= 0:
+            yield Hit("NDC_QTY_INVALID", line, drug.ctp, "CTP04",
+                      values={"quantity": drug.quantity[:20]})
+        rule = ctx.rule(line.code)
+        allowed = settings.ctp_units
+        if rule is not None and rule.ctp_units:
+            allowed = rule.ctp_units
+        if drug.unit not in allowed:
+            yield Hit("NDC_UOM_INVALID", line, drug.ctp, "CTP05-1",
+                      values={"unit": drug.unit[:10], "allowed": "/".join(sorted(allowed))})
+
+
+def _eleven(ndc: str) -> str:
+    """The 11-digit billing form of a hyphenated 4-4-2, 5-3-2 or 5-4-1 NDC, or ''."""
+    parts = ndc.split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return ""
+    a, b, c = parts
+    if (len(a), len(b), len(c)) in ((4, 4, 2), (5, 3, 2), (5, 4, 1), (5, 4, 2)):
+        return a.zfill(5) + b.zfill(4) + c.zfill(2)
+    return ""
+
+
+def ndc_matches_code(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+    for line in ctx.drug_lines:
+        drug = line.drug
+        if drug is None or drug.qualifier != "N4":
+            continue
+        ndc = drug.ndc if drug.ndc.isdigit() else _eleven(drug.ndc)
+        if len(ndc) != 11:
+            continue
+        entries = ctx.rulebook.crosswalk_for(ndc)
+        if not entries:
+            yield Hit("NDC_NOT_IN_CROSSWALK", line, drug.lin, "LIN03", values={"ndc": ndc})
+            continue
+        codes = sorted({e.hcpcs for e in entries})
+        if line.code not in codes:
+            yield Hit("NDC_HCPCS_MISMATCH", line, drug.lin, "LIN03",
+                      values={"ndc": ndc, "expected_code": " or ".join(codes),
+                              "drug_name": entries[0].drug_name.strip()})
+
+
+EDITS = (ndc_present, ndc_form, ndc_matches_code)

@@ -1,0 +1,46 @@
+"""Unlisted (NOC) drug codes: SV101-7/SV202-7 must name the drug, its NDC and the dose given;
+the line must carry the NDC in loop 2410."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from scrub837.claims import Claim
+from scrub837.edits._engine import EditContext, Hit
+
+_NDC = re.compile(r"(?<!\d)(\d{11}|\d{4,5}-\d{3,4}-\d{1,2})(?!\d)")
+_DOSE = re.compile(r"(?<![A-Z0-9])\d+(\.\d+)?\s?(MG|MCG|G|GM|ML|L|UNITS?|IU|MEQ|MMOL|%)(?![A-Z])",
+                   re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z]{3,}")
+_NOT_NAMES = {"MG", "MCG", "ML", "UNIT", "UNITS", "NDC", "DOSE", "INJ", "INJECTION", "VIAL",
+              "PER", "AND", "THE", "IU", "MEQ", "MMOL", "GM"}
+
+
+def missing_parts(description: str) -> list[str]:
+    missing = []
+    text_wo_ndc = _NDC.sub(" ", description)
+    if not any(w.upper() not in _NOT_NAMES for w in _WORD.findall(text_wo_ndc)):
+        missing.append("drug name")
+    if not _NDC.search(description):
+        missing.append("NDC")
+    if not _DOSE.search(text_wo_ndc):
+        missing.append("dose given (amount and unit, e.g. 50 MG)")
+    return missing
+
+
+def unlisted_drug(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+    for line in ctx.drug_lines:
+        rule = ctx.rule(line.code)
+        if rule is None or not rule.unlisted:
+            continue
+        element = "SV202-7" if line.is_institutional else "SV101-7"
+        missing = missing_parts(line.description)
+        if missing:
+            yield Hit("NOC_DESCRIPTION_MISSING", line, element=element,
+                      values={"missing": ", ".join(missing)})
+        if line.drug is None:
+            yield Hit("NOC_NDC_MISSING", line)
+
+
+EDITS = (unlisted_drug,)

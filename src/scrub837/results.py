@@ -1,0 +1,173 @@
+"""What a scrub answers: per-claim verdicts with findings, grouped by transaction. Values only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+
+from scrub837.claims import Claim, Envelope, ServiceLine, TransactionHeader
+from scrub837.findings import Finding
+from scrub837.x12.lexer import Segment
+
+
+class Verdict(str, Enum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+def money(text: str) -> Decimal:
+    """A monetary element as Decimal (0 when it is not a number)."""
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return Decimal(0)
+    return value if value.is_finite() else Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    claim: Claim
+    findings: tuple[Finding, ...]
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict.REJECTED if any(f.rejects for f in self.findings) else Verdict.ACCEPTED
+
+    @property
+    def rejected(self) -> bool:
+        return self.verdict is Verdict.REJECTED
+
+    @property
+    def rejecting(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.rejects)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.rejects)
+
+    def line_findings(self, line: ServiceLine) -> tuple[Finding, ...]:
+        lx = line.line_number
+        return tuple(f for f in self.findings if f.line_level and f.location.lx == lx)
+
+    @property
+    def rejected_lines(self) -> tuple[ServiceLine, ...]:
+        """Lines that carry a rejecting line-level finding (these get a 2220D loop)."""
+        bad = {f.location.lx for f in self.findings if f.rejects and f.line_level}
+        return tuple(line for line in self.claim.lines if line.line_number in bad)
+
+    @property
+    def charge(self) -> Decimal:
+        return money(self.claim.charge)
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionResult:
+    """One ST/SE. When ``findings`` reject (e.g. SE01 wrong), every claim was rejected too
+    (each claim result carries those findings)."""
+
+    envelope: Envelope
+    header: TransactionHeader | None
+    se: Segment | None
+    claims: tuple[ClaimResult, ...]
+    findings: tuple[Finding, ...]
+    supported: bool
+
+    @property
+    def rejected(self) -> bool:
+        return any(f.rejects for f in self.findings)
+
+    @property
+    def accepted_claims(self) -> tuple[ClaimResult, ...]:
+        return tuple(c for c in self.claims if not c.rejected)
+
+    @property
+    def rejected_claims(self) -> tuple[ClaimResult, ...]:
+        return tuple(c for c in self.claims if c.rejected)
+
+
+@dataclass(frozen=True, slots=True)
+class FileSummary:
+    """Totals for one input file (the summary line, the report headers, the exit code)."""
+
+    file: str
+    transactions: int
+    unsupported: int
+    claims: int
+    accepted: int
+    rejected: int
+    charges_total: Decimal
+    charges_held: Decimal  # CLM02 of rejected claims
+    reasons: tuple[tuple[str, int], ...]  # rule id -> claims rejected for it, most common first
+    warnings: int
+    envelope_findings: tuple[Finding, ...]
+    failure_message: str  # '' when the file was read to the end
+    failure_segment: int
+
+    @property
+    def unreadable(self) -> bool:
+        return bool(self.failure_message) or (self.transactions == 0)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all accepted, 1 any claim rejected, 3 the input cannot be read as X12."""
+        if self.unreadable:
+            return 3
+        if self.rejected or self.unsupported or any(f.rejects for f in self.envelope_findings):
+            return 1
+        return 0
+
+
+class SummaryBuilder:
+    """Accumulates a :class:`FileSummary` from result items (constant memory)."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.transactions = 0
+        self.unsupported = 0
+        self.claims = 0
+        self.accepted = 0
+        self.rejected = 0
+        self.total = Decimal(0)
+        self.held = Decimal(0)
+        self.reasons: dict[str, int] = {}
+        self.warnings = 0
+        self.envelope: list[Finding] = []
+        self.failure = ""
+        self.failure_segment = 0
+
+    def add(self, item: object) -> None:
+        from scrub837.reader import EnvelopeProblem, ReadFailure
+
+        if isinstance(item, TransactionResult):
+            if not item.supported:
+                self.unsupported += 1
+                self.envelope.extend(item.findings)
+                return
+            self.transactions += 1
+            for c in item.claims:
+                self.claims += 1
+                self.total += c.charge
+                self.warnings += len(c.warnings)
+                if c.rejected:
+                    self.rejected += 1
+                    self.held += c.charge
+                    for rule in {f.rule_id for f in c.rejecting}:
+                        self.reasons[rule] = self.reasons.get(rule, 0) + 1
+                else:
+                    self.accepted += 1
+        elif isinstance(item, EnvelopeProblem):
+            self.envelope.extend(item.findings)
+        elif isinstance(item, ReadFailure):
+            self.failure = item.message
+            self.failure_segment = item.segment
+
+    def build(self) -> FileSummary:
+        reasons = tuple(sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+        return FileSummary(
+            file=self.file, transactions=self.transactions, unsupported=self.unsupported,
+            claims=self.claims, accepted=self.accepted, rejected=self.rejected,
+            charges_total=self.total, charges_held=self.held, reasons=reasons,
+            warnings=self.warnings, envelope_findings=tuple(self.envelope),
+            failure_message=self.failure, failure_segment=self.failure_segment,
+        )

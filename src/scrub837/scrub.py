@@ -1,0 +1,42 @@
+"""Claims -> verdicts, one transaction at a time. Pure apart from what the engine consults.
+
+Memory is bounded by the largest transaction: claim results are held until their SE, because
+an SE problem (e.g. a wrong SE01) rejects every claim of the transaction. The 837 TR3
+recommends at most 5,000 claims per ST/SE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scrub837.api import Source, iter_items
+from scrub837.claims import Claim
+from scrub837.edits import Engine, Hit
+from scrub837.reader import EnvelopeProblem, ReadFailure, TransactionEnd
+from scrub837.results import ClaimResult, TransactionResult
+
+ResultItem = TransactionResult | EnvelopeProblem | ReadFailure
+
+
+def iter_results(source: Source, engine: Engine, name: str = "") -> Iterator[ResultItem]:
+    pending: list[ClaimResult] = []
+    seen: set[str] = set()
+    for item in iter_items(source, name):
+        if isinstance(item, Claim):
+            findings = engine.check(item)
+            if item.clm01 in seen:
+                dup = engine.finding(Hit("CLAIM_DUPLICATE", None, item.clm, "CLM01"), item)
+                if dup is not None:
+                    findings += (dup,)
+            seen.add(item.clm01)
+            pending.append(ClaimResult(item, findings))
+        elif isinstance(item, TransactionEnd):
+            claims = tuple(pending)
+            pending = []
+            seen = set()
+            if item.rejected:
+                claims = tuple(ClaimResult(c.claim, c.findings + item.findings) for c in claims)
+            yield TransactionResult(item.envelope, item.header, item.se, claims, item.findings,
+                                    item.supported)
+        else:
+            yield item

@@ -1,0 +1,94 @@
+"""The plugin API for pipelines: load everything once, scrub many inputs, from many threads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+
+from scrub837.api import Source
+from scrub837.findings import Finding, Location, Severity, Stc
+from scrub837.reader import EnvelopeProblem, ReadFailure
+from scrub837.results import TransactionResult
+from scrub837.edits import Edit, Engine, builtin_edits, plugin_edits
+from scrub837.rulebook import Rulebook, load_rulebook
+from scrub837.scrub import ResultItem, iter_results
+
+
+class Scrubber:
+    """Holds the rule book and the edits; ``results()`` and ``scrub()`` keep no state between
+    calls, so one Scrubber can serve several threads.
+
+    ``rules``: a pack folder or a loaded :class:`Rulebook` (default: the pack shipped with the
+    package). ``crosswalk``: a CMS ASP NDC-HCPCS crosswalk CSV (default: the pack's sample).
+    ``mue``: CMS MUE CSVs (practitioner and/or outpatient hospital) overriding the pack's limits.
+    ``edits``: the edits to run (default: the built-in edits plus installed plugins).
+    """
+
+    def __init__(
+        self,
+        rules: Path | str | Rulebook | None = None,
+        *,
+        crosswalk: Path | str | None = None,
+        mue: Sequence[Path | str] = (),
+        payer_overlays: Path | str | None = None,
+        edits: Sequence[Edit] | None = None,
+        plugins: bool = True,
+        today: date | None = None,
+    ) -> None:
+        if isinstance(rules, Rulebook):
+            self.rulebook = rules
+        else:
+            self.rulebook = load_rulebook(
+                Path(rules) if rules is not None else None,
+                crosswalk=Path(crosswalk) if crosswalk is not None else None,
+                mue=[Path(m) for m in mue],
+                payers=Path(payer_overlays) if payer_overlays is not None else None,
+            )
+        chosen = tuple(edits) if edits is not None else builtin_edits()
+        if edits is None and plugins:
+            chosen += plugin_edits()
+        self.engine = Engine(self.rulebook, chosen, today=today)
+
+    def results(self, source: Source, name: str = "") -> Iterator[ResultItem]:
+        """Stream transaction results (and envelope problems / a read failure) for one input."""
+        return iter_results(source, self.engine, name)
+
+
+def _unreadable(failure: ReadFailure) -> Finding:
+    return Finding(
+        rule_id="X12_UNREADABLE",
+        severity=Severity.REJECT,
+        message=failure.message,
+        location=Location(file=failure.file, segment=failure.segment,
+                          span=(failure.offset, failure.offset)),
+        stc=(Stc("A3", "21"),),
+        fix="send a complete, well-formed X12 837 file",
+        source="ASC X12 005010 envelope rules",
+    )
+
+
+def iter_findings(source: Source, rules: "Scrubber | Path | str | Rulebook | None" = None,
+                  name: str = "") -> Iterator[Finding]:
+    """Every finding for one input, in file order, each with its full location.
+
+    ``rules`` may be a :class:`Scrubber` (reuse it for many inputs), a rule-pack folder, a
+    :class:`Rulebook` or None (the shipped pack). A file that cannot be read as X12 ends with an
+    ``X12_UNREADABLE`` finding.
+    """
+    scrubber = rules if isinstance(rules, Scrubber) else Scrubber(rules)
+    for item in scrubber.results(source, name):
+        if isinstance(item, TransactionResult):
+            yield from item.findings
+            shared = set(map(id, item.findings))
+            for claim in item.claims:
+                yield from (f for f in claim.findings if id(f) not in shared)
+        elif isinstance(item, EnvelopeProblem):
+            yield from item.findings
+        else:
+            yield _unreadable(item)
+
+
+def is_clean(source: Source, rules: "Scrubber | Path | str | Rulebook | None" = None) -> bool:
+    """True when nothing in the input rejects."""
+    return not any(f.rejects for f in iter_findings(source, rules))
