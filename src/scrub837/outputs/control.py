@@ -1,0 +1,51 @@
+"""Control numbers for the 277CA (ISA13, GS06, ST02, BHT03, TRN traces): unique per run, and
+across runs when a state file is given (watcher mode). The state file is locked (fcntl) and
+rewritten atomically, so several processes sharing it never hand out one number twice."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+from pathlib import Path
+
+_MAX = 999_999_999
+
+
+class ControlNumbers:
+    def __init__(self, state_file: Path | None = None, *, start: int = 1) -> None:
+        self.state_file = state_file
+        self._next = start
+        self._lock = threading.Lock()
+
+    def take(self, count: int = 1) -> int:
+        """Reserve ``count`` consecutive numbers; returns the first."""
+        with self._lock:
+            if self.state_file is None:
+                first = self._next
+                self._next += count
+                return (first - 1) % _MAX + 1
+            return self._take_persistent(count)
+
+    def _take_persistent(self, count: int) -> int:
+        assert self.state_file is not None
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.state_file.with_name(self.state_file.name + ".lock")
+        with open(lock_path, "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                try:
+                    state = json.loads(self.state_file.read_text() or "{}")
+                    first = int(state.get("next", 1))
+                except (FileNotFoundError, ValueError):
+                    first = 1
+                tmp = self.state_file.with_name(f".{self.state_file.name}.{os.getpid()}.tmp")
+                with open(tmp, "w") as f:
+                    json.dump({"next": first + count}, f)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, self.state_file)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        return (first - 1) % _MAX + 1

@@ -1,0 +1,97 @@
+"""The JSON report (schema in docs/report-schema.md), streamed: transactions are written as
+they finish; the summary comes last because it is only known at the end."""
+
+from __future__ import annotations
+
+import json
+from typing import BinaryIO
+
+from scrub837.claims import Claim
+from scrub837.extract import mask
+from scrub837.findings import Finding
+from scrub837.reader import EnvelopeProblem, ReadFailure
+from scrub837.results import FileSummary, TransactionResult
+
+SCHEMA = "scrub837.report/1"
+
+
+def _dumps(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def _person(claim: Claim, show_phi: bool) -> dict[str, str]:
+    nm1 = claim.patient.nm1("QC") if claim.patient is not None else claim.subscriber.nm1("IL")
+    sub = claim.subscriber.nm1("IL")
+    hide = (lambda v: v) if show_phi else mask
+    return {"last_name": hide(nm1.get(3) if nm1 else ""),
+            "first_name": hide(nm1.get(4) if nm1 else ""),
+            "member_id": hide(sub.get(9) if sub else "")}
+
+
+def summary_dict(summary: FileSummary) -> dict[str, object]:
+    return {
+        "file": summary.file,
+        "transactions": summary.transactions,
+        "unsupported_transactions": summary.unsupported,
+        "claims": summary.claims,
+        "accepted": summary.accepted,
+        "rejected": summary.rejected,
+        "charges_total": format(summary.charges_total, "f"),
+        "charges_held": format(summary.charges_held, "f"),
+        "warnings": summary.warnings,
+        "reasons": [{"rule_id": r, "claims": n} for r, n in summary.reasons],
+        "unreadable": summary.unreadable,
+        "failure": ({"message": summary.failure_message, "segment": summary.failure_segment}
+                    if summary.failure_message else None),
+        "exit_code": summary.exit_code,
+    }
+
+
+class JsonReportWriter:
+    def __init__(self, stream: BinaryIO, *, show_phi: bool = False) -> None:
+        self.stream = stream
+        self.show_phi = show_phi
+        self._first = True
+        self._problems: list[Finding] = []
+        self._failure: ReadFailure | None = None
+        stream.write(b'{"schema":"' + SCHEMA.encode() + b'","transactions":[')
+
+    def add(self, item: object) -> None:
+        if isinstance(item, TransactionResult):
+            self.stream.write((b"" if self._first else b",") + _dumps(self._transaction(item)))
+            self._first = False
+        elif isinstance(item, EnvelopeProblem):
+            self._problems.extend(item.findings)
+        elif isinstance(item, ReadFailure):
+            self._failure = item
+
+    def _transaction(self, t: TransactionResult) -> dict[str, object]:
+        env = t.envelope
+        return {
+            "isa13": env.isa13, "gs06": env.gs06, "st02": env.st02, "version": env.version,
+            "kind": f"837{env.kind}" if env.kind else "", "supported": t.supported,
+            "bht03": t.header.bht03 if t.header else "",
+            "findings": [f.to_dict() for f in t.findings],
+            "claims": [{
+                "clm01": c.claim.clm01,
+                "charge": c.claim.charge,
+                "verdict": c.verdict.value,
+                "segment": c.claim.clm.ordinal,
+                "span": list(c.claim.span),
+                "payer_id": c.claim.payer_id,
+                "billing_provider_npi": c.claim.billing_npi,
+                "patient": _person(c.claim, self.show_phi),
+                "findings": [f.to_dict() for f in c.findings],
+            } for c in t.claims],
+        }
+
+    def close(self, summary: FileSummary) -> None:
+        tail = {
+            "envelope_findings": [f.to_dict() for f in self._problems],
+            "failure": ({"file": self._failure.file, "message": self._failure.message,
+                         "segment": self._failure.segment, "offset": self._failure.offset}
+                        if self._failure else None),
+            "summary": summary_dict(summary),
+        }
+        body = _dumps(tail)
+        self.stream.write(b"]," + body[1:] + b"\n")

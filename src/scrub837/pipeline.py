@@ -1,0 +1,191 @@
+"""Files in, outputs out: the edge that runs one input through the scrubber and writes
+NAME.277, NAME.report.json, NAME.report.html, NAME.accepted.837, NAME.rejected.837 (each 837
+only when it has claims), NAME.999 with --validate, and NAME.error.txt when the input cannot be
+read as X12. Every output is written to a hidden temporary file in the output folder, fsynced,
+and renamed into place; a failure removes the temporary files and leaves no partial output.
+Outputs hold patient data, so they are created with mode 0600 unless told otherwise."""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from scrub837.outputs.ack277 import Ack277Writer, AckConfig
+from scrub837.outputs.control import ControlNumbers
+from scrub837.outputs.html import HtmlReportWriter
+from scrub837.outputs.jsonreport import JsonReportWriter
+from scrub837.outputs.split import SplitWriter
+from scrub837.reader import ReadFailure
+from scrub837.results import FileSummary, SummaryBuilder, TransactionResult
+from scrub837.scrubber import Scrubber
+
+SUFFIXES = (".277", ".report.json", ".report.html", ".accepted.837", ".rejected.837", ".999",
+            ".error.txt")
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    ack: AckConfig = field(default_factory=AckConfig)
+    control: ControlNumbers = field(default_factory=ControlNumbers)
+    show_phi: bool = False
+    mode: int = 0o600
+    validate: bool = False
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    name: str
+    summary: FileSummary
+    outputs: tuple[Path, ...]
+
+    @property
+    def exit_code(self) -> int:
+        return self.summary.exit_code
+
+
+class _Outputs:
+    """Temporary files in the output folder, renamed into place on commit."""
+
+    def __init__(self, out_dir: Path, stem: str, mode: int) -> None:
+        self.out_dir = out_dir
+        self.stem = stem
+        self.mode = mode
+        self.tmp: dict[str, Path] = {}
+        self.streams: dict[str, BinaryIO] = {}
+        self.token = secrets.token_hex(4)
+
+    def open(self, suffix: str) -> BinaryIO:
+        path = self.out_dir / f".{self.stem}{suffix}.{self.token}.tmp"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, self.mode)
+        os.fchmod(fd, self.mode)
+        stream = os.fdopen(fd, "wb", buffering=1 << 16)
+        self.tmp[suffix] = path
+        self.streams[suffix] = stream
+        return stream
+
+    def commit(self, keep: set[str]) -> tuple[Path, ...]:
+        done = []
+        for suffix, stream in self.streams.items():
+            stream.flush()
+            os.fsync(stream.fileno())
+            stream.close()
+        for suffix, path in self.tmp.items():
+            if suffix in keep:
+                final = self.out_dir / f"{self.stem}{suffix}"
+                os.replace(path, final)
+                done.append(final)
+            else:
+                path.unlink(missing_ok=True)
+        self.tmp.clear()
+        dir_fd = os.open(self.out_dir, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return tuple(done)
+
+    def abort(self) -> None:
+        for stream in self.streams.values():
+            try:
+                stream.close()
+            except OSError:
+                pass
+        for path in self.tmp.values():
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
+def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Path,
+                   options: OutputOptions) -> FileOutcome:
+    """Scrub one input and write its outputs into ``out_dir`` (atomically)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = Path(name).name or "stdin"
+    now = options.now or datetime.now()
+    outs = _Outputs(out_dir, stem, options.mode)
+    try:
+        ack = Ack277Writer(outs.open(".277"), options.ack, options.control, now)
+        split = SplitWriter(outs.open(".accepted.837"), outs.open(".rejected.837"))
+        json_report = JsonReportWriter(outs.open(".report.json"), show_phi=options.show_phi)
+        html = HtmlReportWriter(outs.open(".report.html"), show_phi=options.show_phi,
+                                title=f"scrub837 report: {stem}")
+        summary = SummaryBuilder(name)
+        failure: ReadFailure | None = None
+        validated: list[bytes] = []
+        source = _tee(source, validated) if options.validate else source
+        results = scrubber.results(source, name)
+        if options.validate:
+            results = _validated(results, validated, outs, scrubber)  # type: ignore[assignment]
+        for item in results:
+            summary.add(item)
+            json_report.add(item)
+            html.add(item)
+            if isinstance(item, TransactionResult):
+                ack.add(item)
+                split.add(item)
+            elif isinstance(item, ReadFailure):
+                failure = item
+        built = summary.build()
+        ack.close()
+        split.close()
+        json_report.close(built)
+        html.close(built)
+        keep = {".report.json", ".report.html"}
+        if built.transactions:
+            keep.add(".277")
+        if split.accepted_claims:
+            keep.add(".accepted.837")
+        if split.rejected_claims:
+            keep.add(".rejected.837")
+        if options.validate and ".999" in outs.tmp:
+            keep.add(".999")
+        if built.unreadable:
+            err = outs.open(".error.txt")
+            err.write(error_text(name, built, failure).encode("utf-8", "replace"))
+            keep.add(".error.txt")
+        return FileOutcome(name, built, outs.commit(keep))
+    except BaseException:
+        outs.abort()
+        raise
+
+
+def error_text(name: str, summary: FileSummary, failure: ReadFailure | None) -> str:
+    lines = [f"file: {name}"]
+    if failure is not None:
+        where = f"segment {failure.segment}" if failure.segment else "start of file"
+        lines.append(f"where: {where} (byte {failure.offset})")
+        lines.append(f"problem: {failure.message}")
+        lines.append("the input cannot be read as X12 from that point on; claims in complete "
+                     "transactions before it were answered in the 277CA and reports")
+    elif summary.transactions == 0:
+        lines.append("problem: no 837P (005010X222A1) or 837I (005010X223A2) transaction "
+                     "could be read")
+        for f in summary.envelope_findings:
+            lines.append(f"  segment {f.location.segment}: {f.rule_id}: {f.message}")
+    return "\n".join(lines) + "\n"
+
+
+def _tee(source: BinaryIO, sink: list[bytes]) -> BinaryIO:
+    data = source.read()
+    sink.append(data)
+    return io.BytesIO(data)
+
+
+def _validated(results, validated, outs, scrubber):  # type: ignore[no-untyped-def]
+    """--validate: pyx12 on the input; claims of a rejected input get STC A3:684 (see 999)."""
+    from scrub837.validation import apply_ig_validation
+
+    yield from apply_ig_validation(results, validated[0], outs.open(".999"), scrubber)
+
+
+def scrub_file(path: Path, scrubber: Scrubber, out_dir: Path,
+               options: OutputOptions) -> FileOutcome:
+    with open(path, "rb") as source:
+        return process_stream(source, str(path), scrubber, out_dir, options)
