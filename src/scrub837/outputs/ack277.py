@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import BinaryIO
 
 from scrub837.claims import Claim, ServiceLine
+from scrub837.edits._util import ccyymmdd
 from scrub837.findings import Finding, Stc
 from scrub837.outputs.control import ControlNumbers
 from scrub837.results import ClaimResult, TransactionResult, money
@@ -61,10 +62,11 @@ def _stc(composites: Iterable[Stc], date: str, action: str, amount: str, text: s
 
 
 def _dates(claim: Claim) -> str:
-    dates = sorted(d for line in claim.lines for d in line.service_dates.split("-") if
-                   len(d) == 8 and d.isdigit())
+    dates = sorted(d for line in claim.lines for d in line.service_dates.split("-")
+                   if ccyymmdd(d) is not None)
     if not dates and claim.statement_dates is not None:
-        dates = sorted(claim.statement_dates.get(3).split("-"))
+        dates = sorted(d for d in claim.statement_dates.get(3).split("-")
+                       if ccyymmdd(d) is not None)
     if not dates:
         return ""
     return f"D8*{dates[0]}" if dates[0] == dates[-1] else f"RD8*{dates[0]}-{dates[-1]}"
@@ -152,8 +154,8 @@ class Ack277Writer:
                 f"TRN*2*{clean(header.bht03, 50) or st02}"]
         total = _amount(acc_amt + rej_amt)
         if result.rejected:
-            segs.append(_stc(_composites(result.findings), self.ymd, "U", total,
-                             clean(result.findings[0].message, STC12_MAX)))
+            # STC12 is not used at 2200B: the reason is in the composites (and the reports)
+            segs.append(_stc(_composites(result.findings), self.ymd, "U", total))
         else:
             segs.append(_stc([Stc("A1", "19", "PR")], self.ymd, "WQ", total))
         segs += [f"QTY*90*{len(accepted)}", f"QTY*AA*{len(rejected)}",
@@ -235,6 +237,6 @@ class Ack277Writer:
         if line.drug is not None and line.drug.prescription:
             segs.append(f"REF*XZ*{clean(line.drug.prescription, 50)}")
         date = line.service_date
-        if len(date) == 8 and date.isdigit():
+        if ccyymmdd(date) is not None:
             segs.append(f"DTP*472*D8*{date}")
         return segs
