@@ -81,7 +81,8 @@ def _line_p(ln: Line, n: int, claim: Claim) -> list[str]:
     comp = ":".join(["HC", ln.code, *ln.mods]) if not ln.desc else ":".join(
         ["HC", ln.code, *(list(ln.mods) + [""] * (4 - len(ln.mods))), ln.desc])
     segs = [f"LX*{n}", f"SV1*{comp}*{ln.charge}*{ln.basis}*{ln.units}*{ln.pos}**{ln.pointers}"]
-    segs.append(f"DTP*472*D8*{ln.dos}")
+    if ln.dos:
+        segs.append(f"DTP*472*D8*{ln.dos}")
     segs.append(f"REF*6R*{ln.ref6r or f'{claim.clm01[:20]}-{n}'}")
     if ln.auth:
         segs.append(f"REF*G1*{ln.auth}")
@@ -336,6 +337,10 @@ IG_INVALID: list[tuple[Claim, list[str]]] = [
         dx=[("ABK", "M810")]), ["NDC_UOM_INVALID"]),
     (_d("IG-DATE-20260230", Line("J0897", "60", "1800", ("JZ",), dos="20260230", **DENO),
         dx=[("ABK", "M810")]), ["CLAIM_DATE_INVALID"]),
+    (_d("IG-NO-SERVICE-DATE", Line("J0897", "60", "1800", ("JZ",), dos="", **DENO),
+        dx=[("ABK", "M810")]), ["LINE_DATE_MISSING"]),
+    (_d("IG-BAD-CHARACTER", Line("J0897", "60", "1800", ("JZ",), **DENO), dx=[("ABK", "M810")],
+        note="CALL BACK\x07"), ["BAD_CHARACTER"]),
 ]
 
 INST = [

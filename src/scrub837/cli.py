@@ -97,4 +97,8 @@ def main() -> None:
         code = 130
     except BrokenPipeError:
         code = 0
+    except Exception as exc:  # the last guard: a message, never a traceback
+        sys.stderr.write(f"scrub837: internal error ({type(exc).__name__}); please report it "
+                         "with the command line and the file's structure (not its data)\n")
+        code = 70
     sys.exit(code)

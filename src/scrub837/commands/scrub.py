@@ -67,6 +67,7 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         ack=ack_config(args),
         control=ControlNumbers(Path(args.control_state) if args.control_state else None),
         show_phi=args.show_phi, mode=args.mode, validate=args.validate)
+    outcomes_failed: list[int] = []
     if args.jobs > 1 and "-" not in args.files:
         from scrub837.parallel import scrub_files_parallel
 
@@ -74,10 +75,21 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     else:
         outcomes = []
         for name in args.files:
-            with open_input(name) as stream:
-                outcomes.append(process_stream(stream, display_name(name), scrubber, out_dir,
-                                               options))
-    worst = 0
+            try:
+                with open_input(name) as stream:
+                    outcomes.append(process_stream(stream, display_name(name), scrubber,
+                                                   out_dir, options))
+            except OSError as exc:
+                stderr.write(f"scrub837: {display_name(name)}: {exc.strerror or exc}; no "
+                             "outputs written for it\n")
+                worst_io = 3
+                outcomes_failed.append(worst_io)
+            except Exception as exc:  # never a traceback: say which file, keep going
+                stderr.write(f"scrub837: {display_name(name)}: internal error "
+                             f"({type(exc).__name__}); no outputs written for it; please "
+                             "report this with the file's structure (not its data)\n")
+                outcomes_failed.append(3)
+    worst = max(outcomes_failed, default=0)
     for outcome in outcomes:
         s = outcome.summary
         if s.unreadable:

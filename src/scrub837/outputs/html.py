@@ -24,6 +24,14 @@ from scrub837.reader import EnvelopeProblem, ReadFailure
 from scrub837.results import ClaimResult, FileSummary, TransactionResult
 from scrub837.x12.lexer import Segment
 
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def safe(text: str) -> str:
+    """Text lxml can hold: control characters are shown as \\xNN instead."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02X}", text)
+
+
 _ELEMENT = re.compile(r"^([A-Z][A-Z0-9]{1,2}?)(\d{2})(?:-(\d+))?$")
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1b1f24}
@@ -59,7 +67,7 @@ def _split_element(element: str) -> tuple[str, int, int] | None:
 
 
 def _masked_values(seg: Segment, private: bool) -> list[str]:
-    values = list(seg.elements)
+    values = [safe(v) for v in seg.elements]
     if not private:
         return values
     sid = values[0]
@@ -131,9 +139,9 @@ def _finding_block(f: Finding) -> etree._Element:
         E.span({"class": f"badge {'reject' if f.rejects else 'warn'}"}, label), " ",
         E.span({"class": "rule"}, f.rule_id), " ",
         E.span(" ".join(str(s) for s in f.stc) + " " if f.stc else ""),
-        E.div(f.message),
-        E.div({"class": "fix"}, E.strong("How to fix: "), f.fix) if f.fix else "",
-        E.div({"class": "source"}, f"Source: {f.source}") if f.source else "",
+        E.div(safe(f.message)),
+        E.div({"class": "fix"}, E.strong("How to fix: "), safe(f.fix)) if f.fix else "",
+        E.div({"class": "source"}, f"Source: {safe(f.source)}") if f.source else "",
     )
 
 
@@ -151,13 +159,13 @@ def claim_section(result: ClaimResult, *, show_phi: bool) -> etree._Element:
         by_ordinal.setdefault(f.location.segment, []).append(f)
     rejected = result.rejected
     env = claim.envelope
-    head = E.h2(f"Claim {claim.clm01} ", E.span(
+    head = E.h2(f"Claim {safe(claim.clm01)} ", E.span(
         {"class": f"badge {'reject' if rejected else 'warn'}"},
         "REJECTED" if rejected else "ACCEPTED WITH WARNINGS"))
     meta = E.p({"class": "meta"},
-               f"{claim.file}  \u00b7  ISA13 {env.isa13} / GS06 {env.gs06} / ST02 {env.st02}"
-               f"  \u00b7  837{env.kind}  \u00b7  payer {claim.payer_id}  \u00b7  billing NPI "
-               f"{claim.billing_npi}  \u00b7  charge {claim.charge}")
+               safe(f"{claim.file}  \u00b7  ISA13 {env.isa13} / GS06 {env.gs06} / ST02 "
+                    f"{env.st02}  \u00b7  837{env.kind}  \u00b7  payer {claim.payer_id}  "
+                    f"\u00b7  billing NPI {claim.billing_npi}  \u00b7  charge {claim.charge}"))
     rows = []
     context = (_context(claim.provider, ("HL", "NM1")) + _context(claim.subscriber, (
         "HL", "SBR", "NM1")) + _context(claim.patient, ("HL", "PAT", "NM1")))
@@ -195,16 +203,25 @@ class HtmlReportWriter:
                 return
             for c in item.claims:
                 if c.findings:
-                    self._body.write(etree.tostring(claim_section(c, show_phi=self.show_phi),
-                                                    method="html", encoding="utf-8"))
+                    self._body.write(self._section(c))
         elif isinstance(item, EnvelopeProblem):
             self._problems.extend(item.findings)
         elif isinstance(item, ReadFailure):
             self._failure = item
 
+    def _section(self, c: ClaimResult) -> bytes:
+        try:
+            element = claim_section(c, show_phi=self.show_phi)
+        except Exception as exc:  # a report must never lose the answer for the other claims
+            element = E.section({"class": "claim rejected" if c.rejected else "claim warned"},
+                                E.h2(f"Claim {safe(c.claim.clm01)}"),
+                                E.p(f"This claim could not be shown ({type(exc).__name__}); "
+                                    "its findings are in the JSON report."))
+        return bytes(etree.tostring(element, method="html", encoding="utf-8"))
+
     def _summary(self, s: FileSummary) -> list[etree._Element]:
         def row(label: str, value: object) -> etree._Element:
-            return E.tr(E.th(label), E.td({"class": "num"}, str(value)))
+            return E.tr(E.th(label), E.td({"class": "num"}, safe(str(value))))
 
         out = [E.table({"class": "summary"},
                        row("File", s.file), row("Transactions (837)", s.transactions),
@@ -220,7 +237,7 @@ class HtmlReportWriter:
             f = self._failure
             where = f"segment {f.segment}" if f.segment else "the start of the file"
             out.append(E.div({"class": "problem"}, E.strong("The file cannot be read as X12: "),
-                             f"{f.message} (at {where}, byte {f.offset})."))
+                             safe(f"{f.message} (at {where}, byte {f.offset}).")))
         if s.transactions == 0 and self._failure is None:
             out.append(E.div({"class": "problem"}, E.strong("No 837 claims: "),
                              "no 837P or 837I transaction could be read from this file."))
