@@ -189,3 +189,52 @@ def scrub_file(path: Path, scrubber: Scrubber, out_dir: Path,
                options: OutputOptions) -> FileOutcome:
     with open(path, "rb") as source:
         return process_stream(source, str(path), scrubber, out_dir, options)
+
+
+@dataclass(frozen=True)
+class ScrubResult:
+    """Everything one input produced, in memory (the plugin API's answer)."""
+
+    summary: FileSummary
+    transactions: tuple[TransactionResult, ...]
+    ack_277: bytes
+    accepted_837: bytes
+    rejected_837: bytes
+    report_json: bytes
+    _items: tuple[object, ...] = ()
+
+    @property
+    def claims(self) -> tuple[object, ...]:
+        return tuple(c for t in self.transactions for c in t.claims)
+
+    def render_html(self, *, show_phi: bool = False) -> bytes:
+        from scrub837.outputs.html import render_html
+
+        return render_html(self._items, self.summary, show_phi=show_phi,
+                           title=f"scrub837 report: {self.summary.file or 'input'}")
+
+
+def scrub_bytes(data: bytes, name: str, scrubber: Scrubber,
+                options: OutputOptions | None = None) -> ScrubResult:
+    options = options or OutputOptions()
+    now = options.now or datetime.now()
+    ack_out, acc, rej, js = io.BytesIO(), io.BytesIO(), io.BytesIO(), io.BytesIO()
+    ack = Ack277Writer(ack_out, options.ack, options.control, now)
+    split = SplitWriter(acc, rej)
+    report = JsonReportWriter(js, show_phi=options.show_phi)
+    summary = SummaryBuilder(name)
+    items: list[object] = []
+    for item in scrubber.results(data, name):
+        items.append(item)
+        summary.add(item)
+        report.add(item)
+        if isinstance(item, TransactionResult):
+            ack.add(item)
+            split.add(item)
+    built = summary.build()
+    ack.close()
+    split.close()
+    report.close(built)
+    return ScrubResult(built, tuple(i for i in items if isinstance(i, TransactionResult)),
+                       ack_out.getvalue(), acc.getvalue(), rej.getvalue(), js.getvalue(),
+                       tuple(items))

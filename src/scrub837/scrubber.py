@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scrub837.api import Source
 from scrub837.findings import Finding, Location, Severity, Stc
@@ -13,6 +14,10 @@ from scrub837.results import TransactionResult
 from scrub837.edits import Edit, Engine, builtin_edits, plugin_edits
 from scrub837.rulebook import Rulebook, load_rulebook
 from scrub837.scrub import ResultItem, iter_results
+
+if TYPE_CHECKING:
+    from scrub837.outputs.ack277 import AckConfig
+    from scrub837.pipeline import ScrubResult
 
 
 class Scrubber:
@@ -53,6 +58,17 @@ class Scrubber:
     def results(self, source: Source, name: str = "") -> Iterator[ResultItem]:
         """Stream transaction results (and envelope problems / a read failure) for one input."""
         return iter_results(source, self.engine, name)
+
+    def scrub(self, data: bytes, name: str = "", *, show_phi: bool = False,
+              ack: "AckConfig | None" = None, now: "datetime | None" = None) -> "ScrubResult":
+        """Scrub one input in memory: verdicts, findings, 277CA bytes, accepted and rejected
+        837 bytes, the JSON report, and ``render_html()``. Thread-safe: nothing is shared but
+        the read-only rule book and edits (and a per-call 277CA control-number sequence)."""
+        from scrub837.outputs.ack277 import AckConfig
+        from scrub837.pipeline import OutputOptions, scrub_bytes
+
+        options = OutputOptions(ack=ack or AckConfig(), show_phi=show_phi, now=now)
+        return scrub_bytes(data, name, self, options)
 
 
 def _unreadable(failure: ReadFailure) -> Finding:

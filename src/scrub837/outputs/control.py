@@ -19,6 +19,21 @@ class ControlNumbers:
         self._next = start
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, object]:
+        return {"state_file": self.state_file, "next": self._next}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.state_file = state["state_file"]  # type: ignore[assignment]
+        self._next = state["next"]  # type: ignore[assignment]
+        self._lock = threading.Lock()
+
+    def block(self, index: int, size: int = 1_000_000) -> "ControlNumbers":
+        """Numbers for the ``index``-th of several parallel workers: a disjoint range (or the
+        same shared state file, which is locked)."""
+        if self.state_file is not None:
+            return self
+        return ControlNumbers(start=self._next + index * size)
+
     def take(self, count: int = 1) -> int:
         """Reserve ``count`` consecutive numbers; returns the first."""
         with self._lock:

@@ -1,0 +1,79 @@
+"""``scrub837 watch INBOX --out OUTBOX``: the drop-folder watcher."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+from scrub837.commands._options import (
+    ack_config,
+    add_ack_options,
+    add_rule_options,
+    file_mode,
+    make_scrubber,
+)
+from scrub837.logging import configure_logging
+from scrub837.outputs.control import ControlNumbers
+from scrub837.pipeline import OutputOptions
+from scrub837.rulebook import RulePackError, default_pack
+
+EXIT_USAGE = 2
+
+
+def register(sub: "argparse._SubParsersAction[Any]") -> None:
+    p = sub.add_parser("watch", help="watch a drop folder and scrub every file that arrives",
+                       description="Watch INBOX: scrub each complete file into OUTBOX, then move "
+                       "it to the archive (or the error folder). Upload as NAME.part and rename "
+                       "when complete; names starting with '.' or ending .part/.tmp are ignored.")
+    p.add_argument("inbox", metavar="INBOX")
+    p.add_argument("--out", metavar="OUTBOX", required=True)
+    p.add_argument("--archive", metavar="DIR", help="default: INBOX/../archive")
+    p.add_argument("--error", metavar="DIR", help="default: INBOX/../error")
+    p.add_argument("--work", metavar="DIR", help="default: INBOX/../work")
+    p.add_argument("--interval", type=float, default=2.0,
+                   help="seconds between scans; a file must be unchanged for one interval")
+    p.add_argument("--once", action="store_true", help="exit when the inbox is empty")
+    p.add_argument("--stale-after", type=float, default=3600.0,
+                   help="seconds after which another host's claimed file is recovered")
+    p.add_argument("--mode", type=file_mode, default=0o600)
+    p.add_argument("--show-phi", action="store_true")
+    p.add_argument("--control-state", metavar="FILE",
+                   help="277CA control-number state (default: WORK/.control-numbers.json)")
+    p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    p.add_argument("--log-format", choices=("json", "console"), default=None,
+                   help="default: json unless standard error is a terminal")
+    add_rule_options(p)
+    add_ack_options(p)
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from scrub837.watch import Watcher, WatchConfig
+
+    configure_logging(args.log_level, json=None if args.log_format is None
+                      else args.log_format == "json", stream=stderr)
+    inbox = Path(args.inbox)
+    parent = inbox.resolve().parent
+    work = Path(args.work) if args.work else parent / "work"
+    control = ControlNumbers(Path(args.control_state) if args.control_state
+                             else work / ".control-numbers.json")
+    options = OutputOptions(ack=ack_config(args), control=control, show_phi=args.show_phi,
+                            mode=args.mode)
+    rule_files = [Path(args.rules) if args.rules else default_pack()]
+    rule_files += [Path(p) for p in ([args.crosswalk] if args.crosswalk else []) + args.mue]
+    if args.payers:
+        rule_files.append(Path(args.payers))
+    config = WatchConfig(
+        inbox=inbox, outbox=Path(args.out),
+        archive=Path(args.archive) if args.archive else parent / "archive",
+        error=Path(args.error) if args.error else parent / "error",
+        work=work, interval=args.interval, once=args.once, stale_after=args.stale_after,
+        options=options, rule_files=tuple(rule_files))
+    try:
+        watcher = Watcher(config, lambda: make_scrubber(args))
+    except RulePackError as exc:
+        stderr.write(f"scrub837 watch: rule pack error: {exc}\n")
+        return EXIT_USAGE
+    watcher.install_signals()
+    return watcher.run()
