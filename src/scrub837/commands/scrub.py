@@ -20,6 +20,7 @@ from scrub837.outputs.control import ControlNumbers
 from scrub837.pipeline import OutputOptions, process_stream
 from scrub837.reader import EnvelopeProblem, ReadFailure
 from scrub837.results import SummaryBuilder, TransactionResult
+from scrub837.edits import PluginError
 from scrub837.rulebook import RulePackError
 from scrub837.scrubber import Scrubber
 
@@ -57,6 +58,9 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_USAGE
     try:
         scrubber = make_scrubber(args)
+    except PluginError as exc:
+        stderr.write(f"scrub837: {exc}\n")
+        return EXIT_USAGE
     except RulePackError as exc:
         stderr.write(f"scrub837: rule pack error: {exc}\n")
         return EXIT_USAGE

@@ -16,6 +16,7 @@ from scrub837.commands._options import (
 from scrub837.logging import configure_logging
 from scrub837.outputs.control import ControlNumbers
 from scrub837.pipeline import OutputOptions
+from scrub837.edits import PluginError
 from scrub837.rulebook import RulePackError, default_pack
 
 EXIT_USAGE = 2
@@ -72,6 +73,9 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         options=options, rule_files=tuple(rule_files))
     try:
         watcher = Watcher(config, lambda: make_scrubber(args))
+    except PluginError as exc:
+        stderr.write(f"scrub837: {exc}\n")
+        return EXIT_USAGE
     except RulePackError as exc:
         stderr.write(f"scrub837 watch: rule pack error: {exc}\n")
         return EXIT_USAGE
