@@ -38,10 +38,14 @@ class _Line:
 
     def freeze(self, index: int, claim_dates: str) -> ServiceLine:
         drug = Drug(self.lin, self.ctp, tuple(self.drug_refs)) if self.lin is not None else None
+        sv = self.sv
+        institutional = sv is not None and sv.elements[0] == "SV2"
+        proc = tuple(sv.components(2 if institutional else 1)) if sv is not None else ()
         return ServiceLine(
             index=index, lx=self.lx, sv=self.sv, dtp_472=self.dtp, ref_6r=self.ref_6r,
             prior_auth=tuple(self.auth), notes=tuple(self.notes), drug=drug,
             segments=tuple(self.segs), claim_dates=claim_dates if self.dtp is None else "",
+            proc=proc, is_institutional=institutional,
         )
 
 

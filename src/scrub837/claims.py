@@ -166,15 +166,12 @@ class ServiceLine:
     drug: Drug | None
     segments: tuple[Segment, ...]
     claim_dates: str = ""  # 837I: statement dates (DTP*434) when the line has no DTP*472
-
-    @property
-    def is_institutional(self) -> bool:
-        return self.sv is not None and self.sv.id == "SV2"
+    #: SV101 / SV202 split into components once (qualifier, code, modifiers 1-4, description)
+    proc: tuple[str, ...] = ()
+    is_institutional: bool = False
 
     def _proc(self, sub: int) -> str:
-        if self.sv is None:
-            return ""
-        return self.sv.comp(2 if self.is_institutional else 1, sub)
+        return self.proc[sub - 1] if sub <= len(self.proc) else ""
 
     @property
     def qualifier(self) -> str:
@@ -187,7 +184,7 @@ class ServiceLine:
 
     @property
     def modifiers(self) -> tuple[str, ...]:
-        return tuple(m for m in (self._proc(3), self._proc(4), self._proc(5), self._proc(6)) if m)
+        return tuple(m for m in self.proc[2:6] if m)
 
     @property
     def description(self) -> str:

@@ -4,26 +4,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 
-import simple_icd_10_cm as icd
-
+from scrub837 import icd10
 from scrub837.claims import Claim, Diagnosis, ServiceLine
 from scrub837.edits._engine import EditContext, Hit
 from scrub837.edits._util import line_date
 
 
-@lru_cache(maxsize=65536)
 def icd10_status(code: str) -> str:
     """'billable', 'category' (valid but not a billable leaf) or 'invalid'."""
     if not code or not code.isalnum():
         return "invalid"
-    try:
-        if not icd.is_valid_item(code):
-            return "invalid"
-        return "billable" if icd.is_leaf(code) else "category"
-    except Exception:
-        return "invalid"
+    return icd10.status(code)
 
 
 def dx_pointers(claim: Claim, ctx: EditContext) -> Iterator[Hit]:

@@ -91,8 +91,10 @@ def _segment_cell(seg: Segment, findings: list[Finding], private: bool) -> etree
         target = _split_element(f.location.element)
         if target and target[0] == seg.id and target[1] < len(values):
             marks[(target[1], target[2])] = "reject" if f.rejects else "warn"
-    cell = E.td({"class": "seg"})
     sep, comp = seg.delims.element, seg.delims.component
+    if not marks:  # most segments: one text node
+        return E.td({"class": "seg"}, sep.join(values) + seg.delims.segment)
+    cell = E.td({"class": "seg"})
     last: etree._Element | None = None
 
     def text(value: str) -> None:
