@@ -98,3 +98,14 @@ def test_bom_and_unpadded_isa_are_read_with_notices() -> None:
     messages = [m for _, _, m in lexer.notices]
     assert any("byte-order mark" in m for m in messages)
     assert any("not 106" in m for m in messages)
+
+
+@pytest.mark.parametrize("chunk", [1 << 12, 1 << 16, 1 << 20, 1 << 22])
+def test_the_segment_size_bound_does_not_depend_on_chunking(chunk: int) -> None:
+    data = (isa() + "GS*HC*S*R*20260301*1200*1*X*005010X222A1~" + "NTE" + "*X" * 600_000
+            + "~").encode()
+    lexer = Lexer()
+    with pytest.raises(X12SyntaxError, match="longer than"):
+        for i in range(0, len(data), chunk):
+            lexer.feed(data[i : i + chunk])
+        lexer.close()

@@ -217,3 +217,9 @@ def test_billing_unit_conversion(code: str, qty: str, unit: str, units: str | No
     bu = load_rulebook().code(code).billing_unit
     got = bu.convert(Decimal(qty), unit)
     assert (None if got is None else format(got.normalize(), "f")) == units
+
+
+def test_findings_catalogue_is_in_sync_with_the_pack() -> None:
+    from scrub837.rulebook._catalog import render
+
+    assert (ROOT / "docs" / "findings.md").read_text() == render()

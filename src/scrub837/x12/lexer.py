@@ -283,9 +283,15 @@ class Lexer:
         strip_cr = term == "\n"
         append = out.append
         new = tuple.__new__
+        limit = self._max_segment
         for i, part in enumerate(parts):
             seg_start = pos
-            pos += len(part) + 1
+            size = len(part)
+            pos += size + 1
+            if size > limit:
+                self._ordinal, self._offset = ordinal, seg_start
+                self._pending_len = size
+                self._check_pending_size()
             first = part[:1]
             if first == "\n" or first == "\r" or first == " ":
                 stripped = part.lstrip(" \r\n")
