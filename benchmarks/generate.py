@@ -171,7 +171,7 @@ def write(out: TextIO, kind: str, claims: int, seed: int, per_st: int, newlines:
 
 
 def claims_for_size(size_mb: float) -> int:
-    return max(1, int(size_mb * 1_000_000 / 620))  # ~620 bytes a claim on average
+    return max(1, int(size_mb * 1_000_000 / 540))  # ~540 bytes a claim on average
 
 
 def main(argv: list[str] | None = None) -> int:

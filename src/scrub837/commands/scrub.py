@@ -97,9 +97,12 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     for outcome in outcomes:
         s = outcome.summary
         if s.unreadable:
-            stderr.write(f"scrub837: {s.file}: cannot be read as X12"
+            why = next((f"segment {f.location.segment}: {f.message}"
+                        for f in s.envelope_findings if f.rule_id == "X12_UNSUPPORTED"),
+                       "no 837P/837I transaction")
+            stderr.write(f"scrub837: {s.file}: cannot be read as an 837"
                          + (f" (segment {s.failure_segment}: {s.failure_message})"
-                            if s.failure_message else " (no 837 transaction)") + "\n")
+                            if s.failure_message else f" ({why})") + "\n")
         stdout.write(f"{s.file}: {s.claims} claims, {s.accepted} accepted, {s.rejected} "
                      f"rejected, {format(s.charges_held, 'f')} charges held back"
                      + (f", {s.warnings} warnings" if s.warnings else "") + "\n")

@@ -1,0 +1,69 @@
+"""Peak memory of extraction (and optionally of the full scrub) on a large generated file.
+
+    python benchmarks/memory.py --size-mb 200            # issue: extract a >= 200 MB 837P
+    python benchmarks/memory.py --size-mb 1000 --scrub   # the full scrub on 1 GB
+
+Generates the file (streamed, constant memory) unless --file is given, runs the step in a child
+process and reads its peak RSS with wait4. Exits 1 when the peak is at or above --limit-mb.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+EXTRACT = """
+import sys, gc
+gc.set_threshold(50_000, 50, 100)
+from scrub837 import read_claims
+n = d = 0
+with open(sys.argv[1], 'rb') as f:
+    for c in read_claims(f):
+        n += 1
+        d += sum(1 for line in c.lines if line.code.startswith('J'))
+print(n, d)
+"""
+
+
+def peak(cmd: list[str]) -> tuple[float, float, str]:
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    out = proc.stdout.read() if proc.stdout else ""
+    return usage.ru_maxrss / 1024, time.perf_counter() - t, out.strip()[-300:]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--file", type=Path)
+    p.add_argument("--size-mb", type=float, default=200)
+    p.add_argument("--scrub", action="store_true", help="measure the full scrub with outputs")
+    p.add_argument("--limit-mb", type=float, default=100)
+    p.add_argument("--keep", action="store_true", help="keep the generated file")
+    args = p.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="scrub837-mem-"))
+    path = args.file or work / "big.837"
+    if args.file is None:
+        subprocess.run([sys.executable, str(HERE / "generate.py"), "--size-mb",
+                        str(args.size_mb), "--out", str(path)], check=True)
+    size = path.stat().st_size / 1e6
+    if args.scrub:
+        cmd = [sys.executable, "-m", "scrub837", "scrub", str(path), "--out", str(work / "out")]
+    else:
+        cmd = [sys.executable, "-c", EXTRACT, str(path)]
+    rss, seconds, out = peak(cmd)
+    print(f"{'scrub' if args.scrub else 'extract'} of {size:.0f} MB: peak RSS {rss:.1f} MB, "
+          f"{seconds:.0f} s ({out.splitlines()[-1] if out else ''})")
+    if args.file is None and not args.keep:
+        path.unlink()
+    return 0 if rss < args.limit_mb else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
