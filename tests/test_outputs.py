@@ -23,7 +23,6 @@ from scrub837.outputs.ack277 import Ack277Writer, AckConfig
 from scrub837.outputs.control import ControlNumbers
 from scrub837.outputs.split import SplitWriter
 from scrub837.pipeline import OutputOptions, process_stream, scrub_file
-from scrub837.reader import ReadFailure
 from scrub837.results import ClaimResult, TransactionResult
 from scrub837.scrubber import Scrubber, iter_findings
 from scrub837.api import read_claims
@@ -90,8 +89,7 @@ def _split(name: str, reject: set[int] | None = None) -> tuple[bytes, bytes, lis
                 for c in item.claims:
                     idx = len(claims) + len(fake)
                     bad = idx in reject
-                    fake.append(ClaimResult(c.claim, tuple(f for f in iter_findings(
-                        b"", scrubber()) if False) if not bad else _rejecting(c)))
+                    fake.append(ClaimResult(c.claim, _rejecting(c) if bad else ()))
                 item = TransactionResult(item.envelope, item.header, item.se, tuple(fake), (),
                                          True)
             writer.add(item)

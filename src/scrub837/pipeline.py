@@ -71,7 +71,7 @@ class _Outputs:
 
     def commit(self, keep: set[str]) -> tuple[Path, ...]:
         done = []
-        for suffix, stream in self.streams.items():
+        for stream in self.streams.values():
             stream.flush()
             os.fsync(stream.fileno())
             stream.close()

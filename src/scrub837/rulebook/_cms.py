@@ -171,7 +171,7 @@ def load_mue(path: Path) -> tuple[str, Mapping[str, MueEntry]]:
         if not value.isdigit():
             raise RulePackError(str(path), f"line {line}", f"MUE value {value!r} for {code} is "
                                 "not a whole number")
-        if not mai_text[:1] in ("1", "2", "3"):
+        if mai_text[:1] not in ("1", "2", "3"):
             raise RulePackError(str(path), f"line {line}", f"MUE adjudication indicator "
                                 f"{mai_text!r} for {code} does not start with 1, 2 or 3")
         out[code] = MueEntry(code, int(value), int(mai_text[0]),
