@@ -202,3 +202,15 @@ def _check_schema(report: dict) -> None:  # type: ignore[type-arg]
                                   "line_level", "location"}
                 assert f["location"]["segment"] > 0
                 assert f["location"]["file"]
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_streamed_pipeline_matches_the_golden_277ca(tmp_path: Path, name: str) -> None:
+    """The pipeline streams claims and keeps slim ones; its answer is the same."""
+    options = OutputOptions(control=ControlNumbers(), now=datetime(2026, 11, 2, 10, 0))
+    scrub_file(SAMPLES / name, scrubber(), tmp_path, options)
+    assert (tmp_path / f"{name}.277").read_bytes() == (GOLDEN / f"{name}.277").read_bytes()
+    acc, rej, _ = _split(name)
+    for suffix, expected in ((".accepted.837", acc), (".rejected.837", rej)):
+        path = tmp_path / f"{name}{suffix}"
+        assert (path.read_bytes() if path.exists() else b"") == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-CHUNK = 1 << 20
+CHUNK = 1 << 16  # 64 KiB: the segments of one chunk are alive at once
 
 
 def iter_chunks(source: bytes | bytearray | memoryview | BinaryIO, size: int = CHUNK) -> Iterator[bytes]:

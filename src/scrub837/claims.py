@@ -6,7 +6,8 @@ segments it was built from, so every field can be traced to a segment ordinal an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from scrub837.x12.lexer import Delimiters, Segment
 
@@ -15,6 +16,16 @@ DX_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF", "ABJ", "BJ", "APR", "PR", "
 ICD9_QUALIFIERS = frozenset({"BK", "BF", "BJ", "PR", "BN"})
 #: The qualifiers SV107 pointers count (principal and other diagnoses, in HI order).
 POINTER_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
+
+
+def _valid_date(text: str) -> bool:
+    if len(text) != 8 or not text.isdigit():
+        return False
+    try:
+        date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +110,10 @@ class HlBlock:
     @property
     def level(self) -> str:
         return self.hl.get(3)
+
+    def slim(self) -> "HlBlock":
+        """Only the HL and NM1 segments (what the 277CA and reports read)."""
+        return HlBlock(tuple(s for s in self.segments if s.elements[0] in ("HL", "NM1")))
 
     def nm1(self, entity: str) -> Segment | None:
         for seg in self.segments:
@@ -259,6 +274,29 @@ class Claim:
     statement_dates: Segment | None  # 837I DTP*434
     lines: tuple[ServiceLine, ...]
     sequence: int  # 1-based position of the claim in its transaction
+    #: first and last valid date of service, kept by :meth:`slim` (computed when empty)
+    span_dates: tuple[str, str] = ("", "")
+
+    def date_range(self) -> tuple[str, str]:
+        """First and last valid CCYYMMDD of the lines (else the statement dates), or ''."""
+        if self.span_dates[0]:
+            return self.span_dates
+        dates = sorted(d for line in self.lines for d in line.service_dates.split("-")
+                       if _valid_date(d))
+        if not dates and self.statement_dates is not None:
+            dates = sorted(d for d in self.statement_dates.get(3).split("-") if _valid_date(d))
+        return (dates[0], dates[-1]) if dates else ("", "")
+
+    def slim(self, keep_lines: frozenset[str] = frozenset()) -> "Claim":
+        """The claim without the segments the 277CA and reports no longer need (all but CLM
+        and the last segment, and the lines not in ``keep_lines``): what a transaction holds
+        until its SE when the outputs were streamed."""
+        segs = self.segments
+        return replace(self, segments=(segs[0], segs[-1]) if len(segs) > 1 else segs,
+                       lines=tuple(ln for ln in self.lines if ln.line_number in keep_lines),
+                       diagnoses=(), span_dates=self.date_range(),
+                       provider=self.provider.slim(), subscriber=self.subscriber.slim(),
+                       patient=self.patient.slim() if self.patient is not None else None)
 
     @property
     def envelope(self) -> Envelope:

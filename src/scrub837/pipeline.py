@@ -21,7 +21,7 @@ from scrub837.outputs.html import HtmlReportWriter
 from scrub837.outputs.jsonreport import JsonReportWriter
 from scrub837.outputs.split import SplitWriter
 from scrub837.reader import ReadFailure
-from scrub837.results import FileSummary, SummaryBuilder, TransactionResult
+from scrub837.results import ClaimResult, FileSummary, SummaryBuilder, TransactionResult
 from scrub837.scrubber import Scrubber
 
 SUFFIXES = (".277", ".report.json", ".report.html", ".accepted.837", ".rejected.837", ".999",
@@ -120,10 +120,16 @@ def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Pat
         failure: ReadFailure | None = None
         validated: list[bytes] = []
         source = _tee(source, validated) if options.validate else source
-        results = scrubber.results(source, name)
+        # Claims stream through the split and the HTML as they are checked; a transaction keeps
+        # only slim claims (CLM, rejected lines, dates) for the 277CA and JSON until its SE.
+        results = scrubber.results(source, name, stream_claims=True, slim=True)
         if options.validate:
             results = _validated(results, validated, outs, scrubber)  # type: ignore[assignment]
         for item in results:
+            if isinstance(item, ClaimResult):
+                split.add_claim(item)
+                html.add(item)
+                continue
             summary.add(item)
             json_report.add(item)
             html.add(item)

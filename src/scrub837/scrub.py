@@ -18,7 +18,12 @@ from scrub837.results import ClaimResult, TransactionResult
 ResultItem = TransactionResult | EnvelopeProblem | ReadFailure
 
 
-def iter_results(source: Source, engine: Engine, name: str = "") -> Iterator[ResultItem]:
+def iter_results(source: Source, engine: Engine, name: str = "", *, stream_claims: bool = False,
+                 slim: bool = False) -> Iterator[ResultItem | ClaimResult]:
+    """Transaction results in file order. With ``stream_claims`` each claim's result is also
+    yielded as soon as it is checked (its findings may still grow by its transaction's own);
+    with ``slim`` the transaction result holds :meth:`Claim.slim` claims, which keeps memory
+    small when the full claims were consumed as they were streamed."""
     pending: list[ClaimResult] = []
     seen: set[str] = set()
     for item in iter_items(source, name):
@@ -29,14 +34,23 @@ def iter_results(source: Source, engine: Engine, name: str = "") -> Iterator[Res
                 if dup is not None:
                     findings += (dup,)
             seen.add(item.clm01)
-            pending.append(ClaimResult(item, findings))
+            result = ClaimResult(item, findings)
+            if stream_claims:
+                yield result
+            if slim:
+                keep = frozenset(f.location.lx for f in findings if f.rejects and f.line_level)
+                result = ClaimResult(item.slim(keep), findings)
+            pending.append(result)
         elif isinstance(item, TransactionEnd):
             claims = tuple(pending)
             pending = []
             seen = set()
             if item.rejected:
                 claims = tuple(ClaimResult(c.claim, c.findings + item.findings) for c in claims)
-            yield TransactionResult(item.envelope, item.header, item.se, claims, item.findings,
-                                    item.supported)
+            result_t = TransactionResult(item.envelope, item.header, item.se, claims,
+                                         item.findings, item.supported)
+            del claims  # do not keep this transaction alive while the next one is read
+            yield result_t
+            del result_t
         else:
             yield item

@@ -55,9 +55,12 @@ class Scrubber:
             chosen += plugin_edits()
         self.engine = Engine(self.rulebook, chosen, today=today)
 
-    def results(self, source: Source, name: str = "") -> Iterator[ResultItem]:
-        """Stream transaction results (and envelope problems / a read failure) for one input."""
-        return iter_results(source, self.engine, name)
+    def results(self, source: Source, name: str = "", *, stream_claims: bool = False,
+                slim: bool = False) -> Iterator[ResultItem]:
+        """Stream transaction results (and envelope problems / a read failure) for one input;
+        see :func:`scrub837.scrub.iter_results` for ``stream_claims`` and ``slim``."""
+        return iter_results(source, self.engine, name, stream_claims=stream_claims,
+                            slim=slim)  # type: ignore[return-value]
 
     def scrub(self, data: bytes, name: str = "", *, show_phi: bool = False,
               ack: "AckConfig | None" = None, now: "datetime | None" = None) -> "ScrubResult":

@@ -62,14 +62,10 @@ def _stc(composites: Iterable[Stc], date: str, action: str, amount: str, text: s
 
 
 def _dates(claim: Claim) -> str:
-    dates = sorted(d for line in claim.lines for d in line.service_dates.split("-")
-                   if ccyymmdd(d) is not None)
-    if not dates and claim.statement_dates is not None:
-        dates = sorted(d for d in claim.statement_dates.get(3).split("-")
-                       if ccyymmdd(d) is not None)
-    if not dates:
+    first, last = claim.date_range()
+    if not first:
         return ""
-    return f"D8*{dates[0]}" if dates[0] == dates[-1] else f"RD8*{dates[0]}-{dates[-1]}"
+    return f"D8*{first}" if first == last else f"RD8*{first}-{last}"
 
 
 def _composites(findings: Iterable[Finding]) -> list[Stc]:

@@ -2,7 +2,7 @@
 network), built with lxml so every value is escaped.
 
 The summary leads, but it is known only at the end: claim sections are rendered as items arrive
-into a spooled temporary file (memory up to 8 MB, then disk) and copied in after the summary.
+into a spooled temporary file (memory up to 2 MB, then disk) and copied in after the summary.
 Patient names, member ids, dates of birth and addresses are masked unless ``show_phi``.
 """
 
@@ -194,14 +194,25 @@ class HtmlReportWriter:
         self.stream = stream
         self.show_phi = show_phi
         self.title = title
-        self._body = tempfile.SpooledTemporaryFile(max_size=8 << 20)
+        self._body = tempfile.SpooledTemporaryFile(max_size=2 << 20)
         self._problems: list[Finding] = []
         self._failure: ReadFailure | None = None
+        self._streamed = 0  # claims of the open transaction rendered as they came
 
     def add(self, item: object) -> None:
+        if isinstance(item, ClaimResult):  # streamed: render now, the claim is not kept
+            self._streamed += 1
+            if item.findings:
+                self._body.write(self._section(item))
+            return
         if isinstance(item, TransactionResult):
+            streamed, self._streamed = self._streamed, 0
             if not item.supported:
                 self._problems.extend(item.findings)
+                return
+            if streamed:
+                if item.rejected:
+                    self._body.write(self._transaction_block(item))
                 return
             for c in item.claims:
                 if c.findings:
@@ -219,6 +230,20 @@ class HtmlReportWriter:
                                 E.h2(f"Claim {safe(c.claim.clm01)}"),
                                 E.p(f"This claim could not be shown ({type(exc).__name__}); "
                                     "its findings are in the JSON report."))
+        return bytes(etree.tostring(element, method="html", encoding="utf-8"))
+
+    def _transaction_block(self, t: TransactionResult) -> bytes:
+        env = t.envelope
+        element = E.section(
+            {"class": "claim rejected"},
+            E.h2(f"Transaction ST02 {safe(env.st02)} ", E.span({"class": "badge reject"},
+                                                              "ALL CLAIMS REJECTED")),
+            E.p({"class": "meta"}, safe(f"ISA13 {env.isa13} / GS06 {env.gs06}: every claim of "
+                                        f"this transaction ({len(t.claims)}) is rejected, "
+                                        "including those shown above as accepted")),
+            E.div({"class": "problem"}, *[_finding_block(f) for f in t.findings]),
+            E.p(safe("Claims: " + ", ".join(c.claim.clm01 for c in t.claims[:200])
+                     + (" ..." if len(t.claims) > 200 else ""))))
         return bytes(etree.tostring(element, method="html", encoding="utf-8"))
 
     def _summary(self, s: FileSummary) -> list[etree._Element]:

@@ -58,21 +58,26 @@ class JsonReportWriter:
 
     def add(self, item: object) -> None:
         if isinstance(item, TransactionResult):
-            self.stream.write((b"" if self._first else b",") + _dumps(self._transaction(item)))
+            self._transaction(item)
             self._first = False
         elif isinstance(item, EnvelopeProblem):
             self._problems.extend(item.findings)
         elif isinstance(item, ReadFailure):
             self._failure = item
 
-    def _transaction(self, t: TransactionResult) -> dict[str, object]:
+    def _transaction(self, t: TransactionResult) -> None:
+        """Written claim by claim, so a 5,000-claim transaction is never one big object."""
         env = t.envelope
-        return {
+        head = {
             "isa13": env.isa13, "gs06": env.gs06, "st02": env.st02, "version": env.version,
             "kind": f"837{env.kind}" if env.kind else "", "supported": t.supported,
             "bht03": t.header.bht03 if t.header else "",
             "findings": [f.to_dict() for f in t.findings],
-            "claims": [{
+        }
+        write = self.stream.write
+        write((b"" if self._first else b",") + _dumps(head)[:-1] + b',"claims":[')
+        for i, c in enumerate(t.claims):
+            write((b"," if i else b"") + _dumps({
                 "clm01": c.claim.clm01,
                 "charge": c.claim.charge,
                 "verdict": c.verdict.value,
@@ -82,8 +87,8 @@ class JsonReportWriter:
                 "billing_provider_npi": c.claim.billing_npi,
                 "patient": _person(c.claim, self.show_phi),
                 "findings": [f.to_dict() for f in c.findings],
-            } for c in t.claims],
-        }
+            }))
+        write(b"]}")
 
     def close(self, summary: FileSummary) -> None:
         tail = {

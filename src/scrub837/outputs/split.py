@@ -9,11 +9,45 @@ one of its claims.
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from scrub837.claims import Claim, HlBlock
-from scrub837.results import TransactionResult
+from scrub837.results import ClaimResult, TransactionResult
 from scrub837.x12.lexer import Segment
+
+
+class _Block(NamedTuple):
+    """An HL block as text: its ordinal (identity), HL elements, and the other segments."""
+
+    ordinal: int
+    hl: tuple[str, ...]
+    texts: tuple[str, ...]
+
+
+class _Entry(NamedTuple):
+    """What the split keeps of a claim: its hierarchy blocks and its segment text."""
+
+    provider: _Block
+    subscriber: _Block
+    patient: _Block | None
+    texts: tuple[str, ...]
+    brk: str
+
+
+def _block(block: HlBlock, cache: dict[int, _Block]) -> _Block:
+    key = block.hl.ordinal
+    found = cache.get(key)
+    if found is None:
+        found = _Block(key, block.hl.elements, tuple(s.text() for s in block.segments[1:]))
+        cache.clear()  # blocks arrive in file order: only the latest one is shared
+        cache[key] = found
+    return found
+
+
+def _entry(claim: Claim, caches: tuple[dict[int, _Block], ...]) -> _Entry:
+    return _Entry(_block(claim.provider, caches[0]), _block(claim.subscriber, caches[1]),
+                  _block(claim.patient, caches[2]) if claim.patient is not None else None,
+                  tuple(seg.text() for seg in claim.segments), _line_break(claim))
 
 
 def _line_break(claim: Claim) -> str:
@@ -54,11 +88,11 @@ class _Side:
             self.put(sep.join(["IEA", str(self.groups), self.isa.get(13)]))
             self.isa = None
 
-    def write(self, result: TransactionResult, claims: list[Claim]) -> None:
+    def write(self, result: TransactionResult, claims: list[_Entry]) -> None:
         env = result.envelope
         first = claims[0]
         self.term = env.delims.segment
-        self.brk = _line_break(first)
+        self.brk = first.brk
         if self.isa is None or self.isa.ordinal != env.isa.ordinal:
             self.close_interchange()
             self.put(env.isa.text())
@@ -74,47 +108,56 @@ class _Side:
         for seg in result.header.segments:
             self.put(seg.text())
             count += 1
-        numbers: dict[int, int] = {}  # id(block) -> new HL number
-        last: dict[str, HlBlock | None] = {"20": None, "22": None, "23": None}
+        numbers: dict[int, int] = {}  # block ordinal -> new HL number
+        last: dict[str, int] = {"20": 0, "22": 0, "23": 0}
         sep = env.delims.element
 
-        def block(b: HlBlock, parent: int | None) -> int:
+        def block(b: _Block, parent: int | None) -> int:
             nonlocal count
             new = len(numbers) + 1
-            numbers[id(b)] = new
-            hl = list(b.hl.elements)
+            numbers[b.ordinal] = new
+            hl = list(b.hl)
             hl[1] = str(new)
             if len(hl) > 2:
                 hl[2] = str(parent) if parent is not None else ""
             self.put(sep.join(hl))
-            for seg in b.segments[1:]:
-                self.put(seg.text())
-            count += len(b.segments)
+            for text in b.texts:
+                self.put(text)
+            count += 1 + len(b.texts)
             return new
 
         for claim in claims:
             prov = claim.provider
-            if last["20"] is not prov:
+            if last["20"] != prov.ordinal:
                 block(prov, None)
-                last["20"], last["22"], last["23"] = prov, None, None
-            if last["22"] is not claim.subscriber:
-                block(claim.subscriber, numbers[id(prov)])
-                last["22"], last["23"] = claim.subscriber, None
-            if claim.patient is not None and last["23"] is not claim.patient:
-                block(claim.patient, numbers[id(claim.subscriber)])
-                last["23"] = claim.patient
-            for seg in claim.segments:
-                self.put(seg.text())
-            count += len(claim.segments)
+                last["20"], last["22"], last["23"] = prov.ordinal, 0, 0
+            if last["22"] != claim.subscriber.ordinal:
+                block(claim.subscriber, numbers[prov.ordinal])
+                last["22"], last["23"] = claim.subscriber.ordinal, 0
+            if claim.patient is not None and last["23"] != claim.patient.ordinal:
+                block(claim.patient, numbers[claim.subscriber.ordinal])
+                last["23"] = claim.patient.ordinal
+            for text in claim.texts:
+                self.put(text)
+            count += len(claim.texts)
             self.claims += 1
         st02 = env.st.get(2)
         self.put(sep.join(["SE", str(count + 1), st02]))
 
 
 class SplitWriter:
+    """Give it each transaction result (``add``); or, to keep memory small, each claim result
+    as it is checked (``add_claim``: only the claim's text is kept) and then the transaction
+    result with slim claims (``add``), which decides the sides with the final verdicts."""
+
     def __init__(self, accepted: BinaryIO, rejected: BinaryIO) -> None:
         self.accepted = _Side(accepted)
         self.rejected = _Side(rejected)
+        self._buffer: list[_Entry] = []
+        self._caches: tuple[dict[int, _Block], ...] = ({}, {}, {})
+
+    def add_claim(self, result: ClaimResult) -> None:
+        self._buffer.append(_entry(result.claim, self._caches))
 
     @property
     def accepted_claims(self) -> int:
@@ -125,10 +168,17 @@ class SplitWriter:
         return self.rejected.claims
 
     def add(self, result: TransactionResult) -> None:
+        buffered, self._buffer = self._buffer, []
         if not result.supported or result.header is None:
             return
-        acc = [c.claim for c in result.claims if not c.rejected]
-        rej = [c.claim for c in result.claims if c.rejected]
+        if buffered:
+            if len(buffered) != len(result.claims):
+                raise ValueError("claims given to add_claim do not match the transaction")
+            entries = buffered
+        else:
+            entries = [_entry(c.claim, self._caches) for c in result.claims]
+        acc = [e for e, c in zip(entries, result.claims) if not c.rejected]
+        rej = [e for e, c in zip(entries, result.claims) if c.rejected]
         if acc:
             self.accepted.write(result, acc)
         if rej:
