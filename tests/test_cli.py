@@ -141,3 +141,11 @@ def test_jobs_gives_identical_outputs(tmp_path: Path) -> None:
     for name in names:
         a, b = (tmp_path / "one" / name).read_bytes(), (tmp_path / "two" / name).read_bytes()
         assert (normal(a) == normal(b)) if name.endswith(".277") else (a == b), name
+
+
+def test_scrub_standard_input_to_a_folder(tmp_path: Path) -> None:
+    data = (SAMPLES / "837p_clean.837").read_bytes()
+    proc = cli("scrub", "-", "--out", str(tmp_path), stdin=data)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "stdin.277", "stdin.accepted.837", "stdin.report.html", "stdin.report.json"]

@@ -34,4 +34,5 @@ def open_input(name: str) -> Iterator[BinaryIO]:
 
 
 def display_name(name: str) -> str:
-    return "<stdin>" if name == "-" else name
+    """The name used in messages, reports and output file names ('-' is 'stdin')."""
+    return "stdin" if name == "-" else name
