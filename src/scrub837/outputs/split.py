@@ -4,7 +4,8 @@ as it stood in the input; HL numbers and SE01/GE01/IEA01 counts are rewritten.
 Streaming: the writer is given one transaction result at a time and keeps only the envelope
 it is in. Original ISA/GS/ST control numbers are kept (the claims travel on in the submitter's
 interchange); an interchange, group or transaction is written to a file only when that file has
-one of its claims.
+one of its claims. HL04 (has-children) is kept as it was: a subscriber whose dependents' claims
+all went to the other half keeps HL04=1 (pyx12 does not check HL04 against the children).
 """
 
 from __future__ import annotations
