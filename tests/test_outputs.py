@@ -158,10 +158,10 @@ def test_pipeline_writes_outputs_0600_and_reports(tmp_path: Path) -> None:
 
 
 def test_show_phi_unmasks_the_html(tmp_path: Path) -> None:
-    scrub_file(SAMPLES / "837p_clean.837", scrubber(), tmp_path, OutputOptions(show_phi=True))
-    # the clean sample has one claim with a warning: its section shows the subscriber
-    text = (tmp_path / "837p_clean.837.report.html").read_text()
-    assert "TESTPATIENT" in text
+    scrub_file(SAMPLES / "837p_defects.837", scrubber(), tmp_path, OutputOptions(show_phi=True))
+    # rejected claims are shown with their hierarchy, subscriber included
+    text = (tmp_path / "837p_defects.837.report.html").read_text()
+    assert "TESTPATIENT" in text and "MBR100000001" in text
 
 
 def test_unreadable_input_gets_an_error_report(tmp_path: Path) -> None:

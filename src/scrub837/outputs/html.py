@@ -169,10 +169,15 @@ def claim_section(result: ClaimResult, *, show_phi: bool) -> etree._Element:
                     f"{env.st02}  \u00b7  837{env.kind}  \u00b7  payer {claim.payer_id}  "
                     f"\u00b7  billing NPI {claim.billing_npi}  \u00b7  charge {claim.charge}"))
     rows = []
-    context = (_context(claim.provider, ("HL", "NM1")) + _context(claim.subscriber, (
-        "HL", "SBR", "NM1")) + _context(claim.patient, ("HL", "PAT", "NM1")))
-    shown = {s.ordinal for s in context} | {s.ordinal for s in claim.segments}
-    for seg in context + list(claim.segments):
+    if rejected:
+        context = (_context(claim.provider, ("HL", "NM1")) + _context(claim.subscriber, (
+            "HL", "SBR", "NM1")) + _context(claim.patient, ("HL", "PAT", "NM1")))
+        listed = list(claim.segments)
+    else:  # accepted with warnings: the CLM and the flagged segments are enough
+        context = []
+        listed = [s for s in claim.segments if s is claim.clm or s.ordinal in by_ordinal]
+    shown = {s.ordinal for s in context} | {s.ordinal for s in listed}
+    for seg in context + listed:
         found = by_ordinal.get(seg.ordinal, [])
         cls = "context" if seg not in claim.segments else ("hit" if found else "")
         rows.append(E.tr({"class": cls}, E.td({"class": "ord"}, str(seg.ordinal)),
