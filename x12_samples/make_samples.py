@@ -77,29 +77,20 @@ class Provider:
     tin: str
 
 
-def _line_p(ln: Line, n: int, claim: Claim) -> list[str]:
+def _line(ln: Line, n: int, claim: Claim, kind: str) -> list[str]:
+    """Loop 2400 (+2410) for an 837P (SV1) or 837I (SV2) line."""
     comp = ":".join(["HC", ln.code, *ln.mods]) if not ln.desc else ":".join(
         ["HC", ln.code, *(list(ln.mods) + [""] * (4 - len(ln.mods))), ln.desc])
-    segs = [f"LX*{n}", f"SV1*{comp}*{ln.charge}*{ln.basis}*{ln.units}*{ln.pos}**{ln.pointers}"]
+    if kind == "P":
+        sv = f"SV1*{comp}*{ln.charge}*{ln.basis}*{ln.units}*{ln.pos}**{ln.pointers}"
+    else:
+        sv = f"SV2*{ln.rev}*{comp}*{ln.charge}*{ln.basis}*{ln.units}"
+    segs = [f"LX*{n}", sv]
     if ln.dos:
         segs.append(f"DTP*472*D8*{ln.dos}")
     segs.append(f"REF*6R*{ln.ref6r or f'{claim.clm01[:20]}-{n}'}")
-    if ln.auth:
+    if ln.auth and kind == "P":  # line-level prior auth exists in the 837P only
         segs.append(f"REF*G1*{ln.auth}")
-    if ln.ndc is not None:
-        segs.append(f"LIN**{ln.lin02}*{ln.ndc}")
-        if ln.qty:
-            segs.append(f"CTP****{ln.qty}*{ln.uom}")
-    return segs + ln.extra
-
-
-def _line_i(ln: Line, n: int, claim: Claim) -> list[str]:
-    comp = ":".join(["HC", ln.code, *ln.mods]) if not ln.desc else ":".join(
-        ["HC", ln.code, *(list(ln.mods) + [""] * (4 - len(ln.mods))), ln.desc])
-    segs = [f"LX*{n}", f"SV2*{ln.rev}*{comp}*{ln.charge}*{ln.basis}*{ln.units}"]
-    if ln.dos:
-        segs.append(f"DTP*472*D8*{ln.dos}")
-    segs.append(f"REF*6R*{ln.ref6r or f'{claim.clm01[:20]}-{n}'}")
     if ln.ndc is not None:
         segs.append(f"LIN**{ln.lin02}*{ln.ndc}")
         if ln.qty:
@@ -122,7 +113,7 @@ def _claim_p(claim: Claim) -> list[str]:
         segs.append(f"NTE*ADD*{claim.note}")
     segs.append("HI*" + "*".join(f"{q}:{c}" for q, c in claim.dx))
     for n, ln in enumerate(claim.lines, start=1):
-        segs += _line_p(ln, n, claim)
+        segs += _line(ln, n, claim, "P")
     return segs
 
 
@@ -137,7 +128,7 @@ def _claim_i(claim: Claim) -> list[str]:
             segs.append("HI*" + "*".join(f"{q}:{c}" for q, c in group))
     segs.append("NM1*71*1*ATTENDING*ALEX****XX*" + npi("112345678"))
     for n, ln in enumerate(claim.lines, start=1):
-        segs += _line_i(ln, n, claim)
+        segs += _line(ln, n, claim, "I")
     return segs
 
 

@@ -101,13 +101,17 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                         for f in s.envelope_findings if f.rule_id == "X12_UNSUPPORTED"),
                        "no 837P/837I transaction")
             stderr.write(f"scrub837: {s.file}: cannot be read as an 837"
-                         + (f" (segment {s.failure_segment}: {s.failure_message})"
+                         + (f" ({_where(s.failure_segment)}: {s.failure_message})"
                             if s.failure_message else f" ({why})") + "\n")
         stdout.write(f"{s.file}: {s.claims} claims, {s.accepted} accepted, {s.rejected} "
                      f"rejected, {format(s.charges_held, 'f')} charges held back"
                      + (f", {s.warnings} warnings" if s.warnings else "") + "\n")
         worst = max(worst, outcome.exit_code)
     return worst
+
+
+def _where(segment: int) -> str:
+    return f"segment {segment}" if segment else "start of file"
 
 
 def _print_json(args: argparse.Namespace, scrubber: Scrubber, stdout: TextIO,
