@@ -50,7 +50,8 @@ def _index() -> tuple[frozenset[str], frozenset[str]]:
                 os.replace(tmp, path)
             except OSError:
                 pass  # no writable cache: fine, it is rebuilt next time
-    billable, categories = set(), set()
+    billable: set[str] = set()
+    categories: set[str] = set()
     for line in text.splitlines():
         (billable if line[:1] == "B" else categories).add(line[2:])
     if len(billable) < 50_000:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -23,7 +24,7 @@ ALLOWED_KEYS = frozenset({
 })
 
 
-def _allow_list(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _allow_list(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     dropped = sorted(k for k in event if k not in ALLOWED_KEYS)
     for key in dropped:
         del event[key]

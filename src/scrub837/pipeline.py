@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from scrub837.outputs.ack277 import Ack277Writer, AckConfig
@@ -184,7 +185,8 @@ def _tee(source: BinaryIO, sink: list[bytes]) -> BinaryIO:
     return io.BytesIO(data)
 
 
-def _validated(results, validated, outs, scrubber):  # type: ignore[no-untyped-def]
+def _validated(results: Iterator[object], validated: list[bytes], outs: _Outputs,
+               scrubber: Scrubber) -> Iterator[object]:
     """--validate: pyx12 on the input; claims of a rejected input get STC A3:684 (see 999)."""
     from scrub837.validation import apply_ig_validation
 

@@ -52,8 +52,11 @@ class Edit(Protocol):
     that is not in the rule pack.
     """
 
-    name: str
-    definitions: Mapping[str, EditDef]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def definitions(self) -> Mapping[str, EditDef]: ...
 
     def __call__(self, claim: Claim, ctx: EditContext) -> Iterable[Hit]: ...
 

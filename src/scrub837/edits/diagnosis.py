@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from scrub837 import icd10
 from scrub837.claims import Claim, Diagnosis, ServiceLine
@@ -33,7 +34,7 @@ def dx_pointers(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
                           values={"pointer": pointer[:4], "count": str(count)})
 
 
-def _claim_date(claim: Claim) -> object:
+def _claim_date(claim: Claim) -> date | None:
     dates = [d for d in (line_date(line) for line in claim.lines) if d is not None]
     return max(dates) if dates else None
 

@@ -178,8 +178,8 @@ class SplitWriter:
             entries = buffered
         else:
             entries = [_entry(c.claim, self._caches) for c in result.claims]
-        acc = [e for e, c in zip(entries, result.claims) if not c.rejected]
-        rej = [e for e, c in zip(entries, result.claims) if c.rejected]
+        acc = [e for e, c in zip(entries, result.claims, strict=True) if not c.rejected]
+        rej = [e for e, c in zip(entries, result.claims, strict=True) if c.rejected]
         if acc:
             self.accepted.write(result, acc)
         if rej:

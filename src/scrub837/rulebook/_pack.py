@@ -113,7 +113,7 @@ def load_codes(data: dict[str, object], file: str, settings: Settings) -> dict[s
             if not amount:
                 raise bu.fail("amount", "must be greater than zero")
             bu.done()
-            billing_unit = BillingUnit(amount, unit, kind)  # type: ignore[arg-type]
+            billing_unit = BillingUnit(amount, unit, kind)
         unlisted = t.flag("unlisted")
         if billing_unit is None and not unlisted:
             raise t.fail("billing_unit", "is required unless unlisted = true")
@@ -218,7 +218,7 @@ def load_overlay(data: dict[str, object], file: str, edits: dict[str, EditDef]) 
     overlay = PayerOverlay(
         name=t.text("name", required=True),
         payer_ids=t.strings("payer_ids"),
-        ndc_required=ndc,  # type: ignore[arg-type]
+        ndc_required=ndc,
         prior_auth=prior,
         quantity_limits=limits,  # type: ignore[arg-type]
         pos_allowed=pos,
