@@ -1,0 +1,64 @@
+"""The engine: an edit that raises is a finding, overlays from an extra folder, control numbers
+that persist across runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from scrub837.claims import Claim
+from scrub837.edits import EditContext, Hit, NamedEdit, builtin_edits
+from scrub837.outputs.control import ControlNumbers
+from scrub837.scrubber import Scrubber, iter_findings
+from tests.conftest import SAMPLES
+from tests.test_cli import cli
+
+
+def _explodes(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+    if claim.clm01.startswith("CLEAN-J0897"):
+        raise ZeroDivisionError("odd data")
+    return iter(())
+
+
+def test_an_edit_that_raises_is_a_finding_and_the_run_goes_on() -> None:
+    scrubber = Scrubber(edits=builtin_edits() + (NamedEdit("test.explodes", _explodes),))
+    result = scrubber.scrub((SAMPLES / "837p_clean.837").read_bytes(), "clean.837")
+    verdicts = {c.claim.clm01: c for t in result.transactions for c in t.claims}
+    bad = verdicts["CLEAN-J0897-003"]
+    assert bad.rejected and [f.rule_id for f in bad.findings] == ["ENGINE_ERROR"]
+    assert "test.explodes" in bad.findings[0].message and "ZeroDivisionError" in \
+        bad.findings[0].message
+    assert "odd data" not in bad.findings[0].message  # exception text may quote values
+    assert all(not c.rejected for k, c in verdicts.items() if k != "CLEAN-J0897-003")
+    assert result.ack_277.count(b"STC*A3:21") == 1
+
+
+def test_extra_payer_overlay_folder(tmp_path: Path) -> None:
+    (tmp_path / "medcr.toml").write_text(
+        '[payer]\nname = "Strict Medicare test"\npayer_ids = ["MEDCR1"]\n'
+        'source = "test"\nprior_auth = ["J0897"]\n')
+    data = (SAMPLES / "837p_clean.837").read_bytes()
+    rules = {(f.location.clm01, f.rule_id) for f in iter_findings(
+        data, Scrubber(payer_overlays=tmp_path))}
+    assert ("CLEAN-J0897-003", "AUTH_MISSING") in rules
+    assert not any(r == "AUTH_MISSING" for _, r in iter_findings_rules(data))
+
+
+def iter_findings_rules(data: bytes) -> list[tuple[str, str]]:
+    return [(f.location.clm01, f.rule_id) for f in iter_findings(data, Scrubber())]
+
+
+def test_control_numbers_persist_across_runs(tmp_path: Path) -> None:
+    state = tmp_path / "control.json"
+    first = ControlNumbers(state).take(5)
+    second = ControlNumbers(state).take(1)
+    assert second == first + 5
+    assert json.loads(state.read_text())["next"] == first + 6
+    out = tmp_path / "out"
+    for run in ("a", "b"):
+        proc = cli("scrub", str(SAMPLES / "837p_clean.837"), "--out", str(out / run),
+                   "--control-state", str(state))
+        assert proc.returncode == 0, proc.stderr
+    isa13 = [(out / r / "837p_clean.837.277").read_text()[90:99] for r in ("a", "b")]
+    assert isa13[0] != isa13[1] and all(x.isdigit() for x in isa13)
