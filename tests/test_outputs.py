@@ -214,3 +214,14 @@ def test_streamed_pipeline_matches_the_golden_277ca(tmp_path: Path, name: str) -
     for suffix, expected in ((".accepted.837", acc), (".rejected.837", rej)):
         path = tmp_path / f"{name}{suffix}"
         assert (path.read_bytes() if path.exists() else b"") == expected
+
+
+def test_hostile_values_are_escaped_in_the_html() -> None:
+    text = (SAMPLES / "837p_defects.837").read_text().replace(
+        "CLM*DEF-NDC-MISSING*1800***11:B:1*Y*A*Y*Y~",
+        "CLM*DEF-NDC-MISSING*1800***11:B:1*Y*A*Y*Y~\nNTE*ADD*<script>alert(1)</script>&\"'<img src=x>~")
+    html = scrubber().scrub(text.encode(), "x.837").render_html()
+    page = lhtml.fromstring(html)
+    assert not page.xpath("//script") and not page.xpath("//img")
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;&amp;" in html
+    assert "<script>alert(1)</script>" in page.text_content()
