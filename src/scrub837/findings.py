@@ -84,6 +84,7 @@ class Finding:
     source: str = ""
     line_level: bool = False
     extra: tuple[tuple[str, str], ...] = field(default=())
+    title: str = ""  # the rule's short title (for reports)
 
     @property
     def rejects(self) -> bool:

@@ -160,6 +160,7 @@ class Engine:
             fix=_render(definition.fix, values),
             source=definition.source,
             line_level=line is not None,
+            title=definition.title,
         )
 
 

@@ -203,10 +203,12 @@ class HtmlReportWriter:
         self._problems: list[Finding] = []
         self._failure: ReadFailure | None = None
         self._streamed = 0  # claims of the open transaction rendered as they came
+        self._titles: dict[str, str] = {}
 
     def add(self, item: object) -> None:
         if isinstance(item, ClaimResult):  # streamed: render now, the claim is not kept
             self._streamed += 1
+            self._note_titles(item.findings)
             if item.findings:
                 self._body.write(self._section(item))
             return
@@ -220,12 +222,18 @@ class HtmlReportWriter:
                     self._body.write(self._transaction_block(item))
                 return
             for c in item.claims:
+                self._note_titles(c.findings)
                 if c.findings:
                     self._body.write(self._section(c))
         elif isinstance(item, EnvelopeProblem):
             self._problems.extend(item.findings)
         elif isinstance(item, ReadFailure):
             self._failure = item
+
+    def _note_titles(self, findings: tuple[Finding, ...]) -> None:
+        for f in findings:
+            if f.title and f.rule_id not in self._titles:
+                self._titles[f.rule_id] = f.title
 
     def _section(self, c: ClaimResult) -> bytes:
         try:
@@ -262,8 +270,10 @@ class HtmlReportWriter:
                        row("Charges in the file", s.charges_total), row("Warnings", s.warnings))]
         if s.reasons:
             out.append(E.h2("Most common reasons"))
-            out.append(E.table({"class": "summary"}, E.tr(E.th("Rule"), E.th("Claims")),
-                               *[E.tr(E.td(r), E.td({"class": "num"}, str(n)))
+            out.append(E.table({"class": "summary"},
+                               E.tr(E.th("Rule"), E.th("What is wrong"), E.th("Claims")),
+                               *[E.tr(E.td(r), E.td(safe(self._titles.get(r, ""))),
+                                      E.td({"class": "num"}, str(n)))
                                  for r, n in s.reasons[:10]]))
         if self._failure is not None:
             f = self._failure
