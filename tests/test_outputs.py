@@ -195,7 +195,7 @@ def _check_schema(report: dict) -> None:  # type: ignore[type-arg]
                           "findings", "claims"}
         for c in t["claims"]:
             assert set(c) == {"clm01", "charge", "verdict", "segment", "span", "payer_id",
-                              "billing_provider_npi", "patient", "findings"}
+                              "billing_provider_npi", "patient", "findings", "lines"}
             assert c["verdict"] in ("accepted", "rejected")
             for f in c["findings"]:
                 assert set(f) == {"rule_id", "severity", "stc", "message", "fix", "source",

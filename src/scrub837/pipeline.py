@@ -10,10 +10,10 @@ from __future__ import annotations
 import io
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Iterator
 from typing import BinaryIO
 
 from scrub837.outputs.ack277 import Ack277Writer, AckConfig
@@ -27,6 +27,12 @@ from scrub837.scrubber import Scrubber
 
 SUFFIXES = (".277", ".report.json", ".report.html", ".accepted.837", ".rejected.837", ".999",
             ".error.txt")
+
+
+class OutputError(OSError):
+    """Scrubbing one input failed part-way (disk full, unreadable input, ...): its temporary
+    files were removed and no output was written. ``errno`` is the underlying one (the watcher
+    retries ENOSPC later); the message names the input and the output folder."""
 
 
 @dataclass(frozen=True)
@@ -76,13 +82,18 @@ class _Outputs:
             stream.flush()
             os.fsync(stream.fileno())
             stream.close()
-        for suffix, path in self.tmp.items():
-            if suffix in keep:
-                final = self.out_dir / f"{self.stem}{suffix}"
-                os.replace(path, final)
-                done.append(final)
-            else:
-                path.unlink(missing_ok=True)
+        try:
+            for suffix, path in self.tmp.items():
+                if suffix in keep:
+                    final = self.out_dir / f"{self.stem}{suffix}"
+                    os.replace(path, final)
+                    done.append(final)
+                else:
+                    path.unlink(missing_ok=True)
+        except OSError:
+            for final in done:  # all or nothing: take back the outputs already renamed
+                final.unlink(missing_ok=True)
+            raise
         self.tmp.clear()
         dir_fd = os.open(self.out_dir, os.O_RDONLY)
         try:
@@ -107,7 +118,11 @@ class _Outputs:
 def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Path,
                    options: OutputOptions) -> FileOutcome:
     """Scrub one input and write its outputs into ``out_dir`` (atomically)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(exc.errno, f"{name}: cannot create the output folder {out_dir}: "
+                          f"{exc.strerror or exc}") from exc
     stem = Path(name).name or "stdin"
     now = options.now or datetime.now()
     outs = _Outputs(out_dir, stem, options.mode)
@@ -129,6 +144,7 @@ def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Pat
         for item in results:
             if isinstance(item, ClaimResult):
                 split.add_claim(item)
+                json_report.add_claim(item)
                 html.add(item)
                 continue
             summary.add(item)
@@ -158,6 +174,11 @@ def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Pat
             err.write(error_text(name, built, failure).encode("utf-8", "replace"))
             keep.add(".error.txt")
         return FileOutcome(name, built, outs.commit(keep))
+    except OSError as exc:
+        outs.abort()
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise OutputError(exc.errno, f"{name}: {reason} (outputs in {out_dir}); no output "
+                          "was written for it") from exc
     except BaseException:
         outs.abort()
         raise

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from scrub837.cli import UsageError
 from scrub837.commands._inputs import check_inputs, display_name, open_input
 from scrub837.commands._options import (
     ack_config,
@@ -16,18 +17,18 @@ from scrub837.commands._options import (
     file_mode,
     make_scrubber,
 )
+from scrub837.edits import PluginError
 from scrub837.outputs.control import ControlNumbers
-from scrub837.pipeline import OutputOptions, process_stream
+from scrub837.pipeline import OutputError, OutputOptions, process_stream
 from scrub837.reader import EnvelopeProblem, ReadFailure
 from scrub837.results import SummaryBuilder, TransactionResult
-from scrub837.edits import PluginError
 from scrub837.rulebook import RulePackError
 from scrub837.scrubber import Scrubber
 
 EXIT_USAGE = 2
 
 
-def register(sub: "argparse._SubParsersAction[Any]") -> None:
+def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("scrub", help="scrub 837 files: 277CA, reports, accepted/rejected 837",
                        description="Scrub 837P/837I files. With --out, write NAME.277, "
                        "NAME.report.html, NAME.report.json, NAME.accepted.837 and "
@@ -67,6 +68,8 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.out is None:
         return _print_json(args, scrubber, stdout, stderr)
     out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {args.out}: is a file, not a folder")
     options = OutputOptions(
         ack=ack_config(args),
         control=ControlNumbers(Path(args.control_state) if args.control_state else None),
@@ -83,12 +86,14 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                 with open_input(name) as stream:
                     outcomes.append(process_stream(stream, display_name(name), scrubber,
                                                    out_dir, options))
+            except OutputError as exc:  # names the input; its temporary files are gone
+                stderr.write(f"scrub837: {exc.strerror}\n")
+                outcomes_failed.append(3)
             except OSError as exc:
                 stderr.write(f"scrub837: {display_name(name)}: {exc.strerror or exc}; no "
                              "outputs written for it\n")
-                worst_io = 3
-                outcomes_failed.append(worst_io)
-            except Exception as exc:  # never a traceback: say which file, keep going
+                outcomes_failed.append(3)
+            except Exception as exc:  # noqa: BLE001 -- never a traceback: name the file, go on
                 stderr.write(f"scrub837: {display_name(name)}: internal error "
                              f"({type(exc).__name__}); no outputs written for it; please "
                              "report this with the file's structure (not its data)\n")
@@ -126,16 +131,17 @@ def _print_json(args: argparse.Namespace, scrubber: Scrubber, stdout: TextIO,
                 if args.format == "summary":
                     continue
                 if isinstance(item, TransactionResult):
-                    for f in item.findings if not item.supported else ():
-                        stdout.write(json.dumps({"file": shown, "transaction": item.envelope.st02,
-                                                 "finding": f.to_dict()}) + "\n")
-                    for c in item.claims:
-                        stdout.write(json.dumps({
-                            "file": shown, "clm01": c.claim.clm01, "verdict": c.verdict.value,
-                            "findings": [f.to_dict() for f in c.findings]}) + "\n")
+                    st02 = item.envelope.st02
+                    stdout.writelines(
+                        json.dumps({"file": shown, "transaction": st02, "finding": f.to_dict()})
+                        + "\n" for f in (item.findings if not item.supported else ()))
+                    stdout.writelines(json.dumps({
+                        "file": shown, "clm01": c.claim.clm01, "verdict": c.verdict.value,
+                        "findings": [f.to_dict() for f in c.findings]}) + "\n"
+                        for c in item.claims)
                 elif isinstance(item, EnvelopeProblem):
-                    for f in item.findings:
-                        stdout.write(json.dumps({"file": shown, "finding": f.to_dict()}) + "\n")
+                    stdout.writelines(json.dumps({"file": shown, "finding": f.to_dict()})
+                                      + "\n" for f in item.findings)
                 elif isinstance(item, ReadFailure):
                     stderr.write(f"scrub837: cannot read {item.describe()}\n")
         built = summary.build()

@@ -9,7 +9,7 @@ rejected the claim gets a 2220D loop. Warnings never appear: a 277CA has no warn
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,9 +20,14 @@ from scrub837.edits._util import ccyymmdd
 from scrub837.findings import Finding, Stc
 from scrub837.outputs.control import ControlNumbers
 from scrub837.results import ClaimResult, TransactionResult, money
+from scrub837.x12.lexer import Segment
 
-_BAD = str.maketrans({c: " " for c in "*:^~\r\n|>{!"})
+#: Our delimiters (* : ^ ~), the ones 837s commonly use (| > { !), and '<' (fix texts write
+#: placeholders like <NDC>): replaced by spaces in every value copied into the 277CA.
+_BAD = str.maketrans({c: " " for c in "*:^~\r\n|<>{!"})
 STC12_MAX = 264
+SOURCE_ENTITIES = ("AY", "PR")  # 2100A NM101: clearinghouse or payer
+SOURCE_QUALIFIERS = ("46", "FI", "PI", "XV")  # 2100A NM108
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,15 @@ class AckConfig:
     receiver_qualifier: str = ""  # default: the 837's ISA05
     source_name: str = "SCRUB837 PRE-SCRUB"
     source_id: str = "SCRUB837"
-    newline: bool = True
+    source_entity: str = "AY"  # 2100A NM101 and the entity of the 2200B/2200C receipt STC
+    source_id_qualifier: str = "46"  # 2100A NM108
+    newline: bool = True  # a line break after each segment terminator
+
+    def __post_init__(self) -> None:
+        if self.source_entity not in SOURCE_ENTITIES:
+            raise ValueError(f"source_entity must be one of {SOURCE_ENTITIES}")
+        if self.source_id_qualifier not in SOURCE_QUALIFIERS:
+            raise ValueError(f"source_id_qualifier must be one of {SOURCE_QUALIFIERS}")
 
 
 def clean(value: str, limit: int = 80) -> str:
@@ -68,6 +81,36 @@ def _dates(claim: Claim) -> str:
     return f"D8*{first}" if first == last else f"RD8*{first}-{last}"
 
 
+def _fix_text(rejecting: Iterable[Finding]) -> str:
+    """STC12: 'RULE - what to fix' for each rejecting rule, as many as fit in 264 characters."""
+    parts: list[str] = []
+    seen: set[str] = set()
+    for f in rejecting:
+        if f.rule_id in seen:
+            continue
+        seen.add(f.rule_id)
+        part = clean(f"{f.rule_id} - {f.fix or f.message}", 4 * STC12_MAX)
+        candidate = "; ".join([*parts, part])
+        if len(candidate) <= STC12_MAX:
+            parts.append(part)
+        elif not parts:
+            cut = part[:STC12_MAX - 3].rsplit(" ", 1)[0]
+            parts.append(cut + "...")
+            break
+        else:
+            break
+    return "; ".join(parts)
+
+
+def _name(nm1: Segment | None, fallback: str) -> list[str]:
+    """NM102..NM105 of a copied NM1 (entity type, last/organisation, first, middle)."""
+    if nm1 is None or not nm1.get(3):
+        return ["2", fallback, "", ""]
+    person = nm1.get(2) == "1"
+    return ["1" if person else "2", clean(nm1.get(3), 60),
+            clean(nm1.get(4), 35) if person else "", clean(nm1.get(5), 25) if person else ""]
+
+
 def _composites(findings: Iterable[Finding]) -> list[Stc]:
     out: list[Stc] = []
     for f in findings:
@@ -78,6 +121,9 @@ def _composites(findings: Iterable[Finding]) -> list[Stc]:
 
 
 class Ack277Writer:
+    """Streaming: ``add`` writes one 277 per supported 837 transaction as it comes; ``close``
+    ends the interchange. Unsupported transactions get no 277 (the reports list them)."""
+
     def __init__(self, stream: BinaryIO, config: AckConfig, control: ControlNumbers,
                  now: datetime) -> None:
         self.stream = stream
@@ -87,6 +133,7 @@ class Ack277Writer:
         self.ymd = now.strftime("%Y%m%d")
         self.hm = now.strftime("%H%M")
         self._isa13 = 0
+        self._gs06 = 0
         self._transactions = 0
         self._opened = False
 
@@ -103,12 +150,13 @@ class Ack277Writer:
         self._isa13 = self.control.take()
         self._gs06 = self.control.take()
         self._write([
-            "*".join(["ISA", "00", " " * 10, "00", " " * 10, clean(cfg.sender_qualifier, 2).ljust(2),
-                      clean(cfg.sender_id, 15).ljust(15), receiver_q.ljust(2), receiver.ljust(15),
+            "*".join(["ISA", "00", " " * 10, "00", " " * 10,
+                      clean(cfg.sender_qualifier, 2).ljust(2), clean(cfg.sender_id, 15).ljust(15),
+                      receiver_q.ljust(2), receiver.ljust(15),
                       self.now.strftime("%y%m%d"), self.hm, "^", "00501", f"{self._isa13:09d}",
                       "0", usage, ":"]),
-            f"GS*HN*{clean(cfg.sender_id, 15)}*{receiver}*{self.ymd}*{self.hm}*{self._gs06}*X*"
-            "005010X214",
+            (f"GS*HN*{clean(cfg.sender_id, 15)}*{receiver}*{self.ymd}*{self.hm}*{self._gs06}*X*"
+             "005010X214"),
         ])
         self._opened = True
 
@@ -129,87 +177,95 @@ class Ack277Writer:
 
     def _transaction(self, result: TransactionResult) -> list[str]:
         cfg = self.config
-        st02 = f"{self.control.take():04d}"
         header = result.header
         assert header is not None
+        providers: dict[tuple[str, int], list[ClaimResult]] = {}
+        for c in result.claims:
+            key = (c.claim.provider.hl_id, c.claim.provider.hl.ordinal)
+            providers.setdefault(key, []).append(c)
+        # ST02, the 2200A trace, one 2200C trace per provider, one REF*D9 per claim: reserved
+        # at once (one locked update of a --control-state file per transaction, not per claim)
+        numbers = self._numbers(2 + len(providers) + len(result.claims))
+        st02 = f"{next(numbers):04d}"
         submitter = header.first("NM1", "41")
         accepted = [c for c in result.claims if not c.rejected]
         rejected = [c for c in result.claims if c.rejected]
         acc_amt = sum((c.charge for c in accepted), Decimal(0))
         rej_amt = sum((c.charge for c in rejected), Decimal(0))
+        entity = cfg.source_entity
+        sub_type, sub_name, sub_first, sub_middle = _name(submitter, "SUBMITTER")
         segs = [f"ST*277*{st02}*005010X214",
                 f"BHT*0085*08*{clean(header.bht03, 30) or st02}*{self.ymd}*{self.hm}*TH",
                 "HL*1**20*1",
-                f"NM1*AY*2*{clean(cfg.source_name, 60)}*****46*{clean(cfg.source_id, 80)}",
-                f"TRN*1*{self.control.take()}",
+                (f"NM1*{entity}*2*{clean(cfg.source_name, 60)}*****{cfg.source_id_qualifier}*"
+                 f"{clean(cfg.source_id, 80)}"),
+                f"TRN*1*{next(numbers)}",
                 f"DTP*050*D8*{self.ymd}",
                 f"DTP*009*D8*{self.ymd}",
                 "HL*2*1*21*1",
-                f"NM1*41*2*{clean(submitter.get(3), 60) if submitter else 'SUBMITTER'}*****46*"
-                f"{clean(submitter.get(9), 80) if submitter else 'UNKNOWN'}",
+                (f"NM1*41*{sub_type}*{sub_name}*{sub_first}*{sub_middle}***46*"
+                 f"{(clean(submitter.get(9), 80) if submitter else '') or 'UNKNOWN'}"),
                 f"TRN*2*{clean(header.bht03, 50) or st02}"]
         total = _amount(acc_amt + rej_amt)
         if result.rejected:
             # STC12 is not used at 2200B: the reason is in the composites (and the reports)
             segs.append(_stc(_composites(result.findings), self.ymd, "U", total))
         else:
-            segs.append(_stc([Stc("A1", "19", "PR")], self.ymd, "WQ", total))
+            segs.append(_stc([Stc("A1", "19", entity)], self.ymd, "WQ", total))
         segs += [f"QTY*90*{len(accepted)}", f"QTY*AA*{len(rejected)}",
                  f"AMT*YU*{_amount(acc_amt)}", f"AMT*YY*{_amount(rej_amt)}"]
+        # 2200C (STC02 not used there): receipt, or the transaction's rejection when the whole
+        # ST/SE is rejected
+        provider_status = ((_composites(result.findings), "", "U") if result.rejected
+                           else ([Stc("A1", "19", entity)], "", "WQ"))
         hl = 2
-        providers: dict[str, list[ClaimResult]] = {}
-        order: list[str] = []
-        for c in result.claims:
-            key = c.claim.provider.hl_id + "|" + str(c.claim.provider.hl.ordinal)
-            if key not in providers:
-                providers[key] = []
-                order.append(key)
-            providers[key].append(c)
-        for key in order:
-            claims = providers[key]
+        for claims in providers.values():
             hl += 1
             prov_hl = hl
-            block = claims[0].claim.provider
-            nm1 = block.nm1("85")
+            nm1 = claims[0].claim.provider.nm1("85")
+            kind, name, first, middle = _name(nm1, "BILLING PROVIDER")
+            sent = nm1.get(8) if nm1 is not None else ""
+            qualifier = sent if sent in ("FI", "SV", "XX") else "XX"
             p_acc = [c for c in claims if not c.rejected]
             p_rej = [c for c in claims if c.rejected]
             segs += [f"HL*{prov_hl}*2*19*1",
-                     f"NM1*85*2*{clean(nm1.get(3), 60) if nm1 else 'BILLING PROVIDER'}*****"
-                     f"{clean(nm1.get(8), 2) if nm1 and nm1.get(8) else 'XX'}*"
-                     f"{clean(nm1.get(9), 80) if nm1 else '0000000000'}",
-                     f"TRN*1*{self.control.take()}",
-                     _stc([Stc("A1", "19", "85")], "", "WQ",
-                          _amount(sum((c.charge for c in claims), Decimal(0)))),
+                     (f"NM1*85*{kind}*{name}*{first}*{middle}***{qualifier}*"
+                      f"{(clean(nm1.get(9), 80) if nm1 else '') or '0000000000'}"),
+                     f"TRN*1*{next(numbers)}",
+                     _stc(*provider_status, _amount(sum((c.charge for c in claims), Decimal(0)))),
                      f"QTY*QA*{len(p_acc)}", f"QTY*QC*{len(p_rej)}",
                      f"AMT*YU*{_amount(sum((c.charge for c in p_acc), Decimal(0)))}",
                      f"AMT*YY*{_amount(sum((c.charge for c in p_rej), Decimal(0)))}"]
             for c in claims:
                 hl += 1
-                segs += self._claim(c, hl, prov_hl)
+                segs += self._claim(c, hl, prov_hl, next(numbers))
         segs.append(f"SE*{len(segs) + 1}*{st02}")
         return segs
 
-    def _claim(self, c: ClaimResult, hl: int, parent: int) -> list[str]:
+    def _numbers(self, count: int) -> Iterator[int]:
+        return iter(self.control.reserve(count))
+
+    def _claim(self, c: ClaimResult, hl: int, parent: int, trace: int) -> list[str]:
         claim = c.claim
         sub = claim.subscriber.nm1("IL")
         pat = claim.patient.nm1("QC") if claim.patient is not None else sub
-        last = clean(pat.get(3), 60) if pat else "UNKNOWN"
+        last = (clean(pat.get(3), 60) if pat else "") or "UNKNOWN"
         first = clean(pat.get(4), 35) if pat else ""
-        member = clean(sub.get(9), 80) if sub and sub.get(9) else "UNKNOWN"
+        member = (clean(sub.get(9), 80) if sub else "") or "UNKNOWN"
         segs = [f"HL*{hl}*{parent}*PT",
                 f"NM1*QC*1*{last}*{first}****MI*{member}",
                 f"TRN*2*{clean(claim.clm01, 50) or 'UNKNOWN'}"]
         charge = _amount(money(claim.charge))
         if c.rejected:
             rejecting = c.rejecting
-            note = rejecting[0].fix or rejecting[0].message
-            text = clean(f"{rejecting[0].rule_id}: {note}", STC12_MAX)
-            segs.append(_stc(_composites(rejecting), self.ymd, "U", charge, text))
+            segs.append(_stc(_composites(rejecting), self.ymd, "U", charge,
+                             _fix_text(rejecting)))
         else:
             segs.append(_stc([Stc("A1", "20")], self.ymd, "WQ", charge))
-        segs.append(f"REF*D9*{self.control.take()}")
-        if claim.kind == "I" and claim.facility_code:
-            segs.append(f"REF*BLT*{clean(claim.facility_code + claim.frequency, 3)}")
+        segs.append(f"REF*D9*{trace}")
+        bill_type = clean(claim.facility_code + claim.frequency, 3)
+        if claim.kind == "I" and len(bill_type) == 3:
+            segs.append(f"REF*BLT*{bill_type}")
         dates = _dates(claim)
         segs.append(f"DTP*472*{dates}" if dates else f"DTP*472*D8*{self.ymd}")
         for line in c.rejected_lines:
@@ -218,11 +274,16 @@ class Ack277Writer:
 
     def _line(self, c: ClaimResult, line: ServiceLine) -> list[str]:
         findings = [f for f in c.line_findings(line) if f.rejects]
-        comp = ":".join([clean(line.qualifier, 2) or "HC", clean(line.code, 48),
-                         *(clean(m, 2) for m in line.modifiers)])
+        code = clean(line.code, 48)
+        revenue = clean(line.revenue_code, 48)
+        if code:
+            comp = ":".join([clean(line.qualifier, 2) or "HC", code,
+                             *(clean(m, 2) for m in line.modifiers)])
+        else:  # an 837I line with a revenue code only: SVC01 NU (National Uniform Billing)
+            comp = f"NU:{revenue or 'UNKNOWN'}"
         parts = ["SVC", comp, _amount(money(line.charge))]
-        if line.revenue_code:
-            parts += ["", clean(line.revenue_code, 48)]
+        if code and revenue:
+            parts += ["", revenue]
         units = clean(line.units, 15)
         if units:
             parts += [""] * (7 - len(parts)) + [units]

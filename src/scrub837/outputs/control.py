@@ -27,7 +27,7 @@ class ControlNumbers:
         self._next = state["next"]  # type: ignore[assignment]
         self._lock = threading.Lock()
 
-    def block(self, index: int, size: int = 1_000_000) -> "ControlNumbers":
+    def block(self, index: int, size: int = 1_000_000) -> ControlNumbers:
         """Numbers for the ``index``-th of several parallel workers: a disjoint range (or the
         same shared state file, which is locked)."""
         if self.state_file is not None:
@@ -42,6 +42,12 @@ class ControlNumbers:
                 self._next += count
                 return (first - 1) % _MAX + 1
             return self._take_persistent(count)
+
+    def reserve(self, count: int) -> tuple[int, ...]:
+        """``count`` numbers in one go (one locked update of the state file), wrapping after
+        999,999,999 (ISA13 has nine digits)."""
+        first = self.take(count)
+        return tuple((first - 1 + i) % _MAX + 1 for i in range(count))
 
     def _take_persistent(self, count: int) -> int:
         assert self.state_file is not None

@@ -1,5 +1,10 @@
 """The JSON report (schema in docs/report-schema.md), streamed: transactions are written as
-they finish; the summary comes last because it is only known at the end."""
+they finish, claim by claim; the summary comes last because it is only known at the end (a
+reader that wants it first can read the file's tail, or use the CLI's summary line).
+
+``add_claim`` (optional) takes each claim result as it is checked, so the lines with findings
+can be described from the full claim even when the transaction result that follows holds slim
+claims (which keep only the rejected lines)."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from scrub837.claims import Claim
 from scrub837.extract import mask
 from scrub837.findings import Finding
 from scrub837.reader import EnvelopeProblem, ReadFailure
-from scrub837.results import FileSummary, TransactionResult
+from scrub837.results import ClaimResult, FileSummary, TransactionResult
 
 SCHEMA = "scrub837.report/1"
 
@@ -26,6 +31,35 @@ def _person(claim: Claim, show_phi: bool) -> dict[str, str]:
     return {"last_name": hide(nm1.get(3) if nm1 else ""),
             "first_name": hide(nm1.get(4) if nm1 else ""),
             "member_id": hide(sub.get(9) if sub else "")}
+
+
+def lines_with_findings(result: ClaimResult) -> list[dict[str, object]]:
+    """The claim's service lines that have line-level findings (in line order), each with the
+    rule ids found on it; the findings themselves are in the claim's ``findings``."""
+    rules: dict[str, list[str]] = {}
+    for f in result.findings:
+        if f.line_level and f.location.lx:
+            found = rules.setdefault(f.location.lx, [])
+            if f.rule_id not in found:
+                found.append(f.rule_id)
+    out: list[dict[str, object]] = []
+    for line in result.claim.lines:
+        if line.line_number not in rules:
+            continue
+        drug = line.drug
+        out.append({
+            "lx": line.line_number, "ref_6r": line.line_control,
+            "procedure": line.code, "modifiers": list(line.modifiers),
+            "revenue_code": line.revenue_code, "charge": line.charge, "units": line.units,
+            "service_date": line.service_dates,
+            "ndc": drug.ndc if drug is not None else "",
+            "ndc_quantity": drug.quantity if drug is not None else "",
+            "ndc_unit": drug.unit if drug is not None else "",
+            "rejects": any(f.rejects and f.line_level and f.location.lx == line.line_number
+                           for f in result.findings),
+            "rule_ids": rules[line.line_number],
+        })
+    return out
 
 
 def summary_dict(summary: FileSummary) -> dict[str, object]:
@@ -54,7 +88,11 @@ class JsonReportWriter:
         self._first = True
         self._problems: list[Finding] = []
         self._failure: ReadFailure | None = None
+        self._lines: list[list[dict[str, object]]] = []
         stream.write(b'{"schema":"' + SCHEMA.encode() + b'","transactions":[')
+
+    def add_claim(self, result: ClaimResult) -> None:
+        self._lines.append(lines_with_findings(result))
 
     def add(self, item: object) -> None:
         if isinstance(item, TransactionResult):
@@ -68,6 +106,9 @@ class JsonReportWriter:
     def _transaction(self, t: TransactionResult) -> None:
         """Written claim by claim, so a 5,000-claim transaction is never one big object."""
         env = t.envelope
+        streamed, self._lines = self._lines, []
+        if len(streamed) != len(t.claims):  # not streamed (or not these claims): use t's own
+            streamed = []
         head = {
             "isa13": env.isa13, "gs06": env.gs06, "st02": env.st02, "version": env.version,
             "kind": f"837{env.kind}" if env.kind else "", "supported": t.supported,
@@ -87,6 +128,7 @@ class JsonReportWriter:
                 "billing_provider_npi": c.claim.billing_npi,
                 "patient": _person(c.claim, self.show_phi),
                 "findings": [f.to_dict() for f in c.findings],
+                "lines": streamed[i] if streamed else lines_with_findings(c),
             }))
         write(b"]}")
 
