@@ -1,4 +1,4 @@
-"""``scrub837 watch INBOX --out OUTBOX``: the drop-folder watcher."""
+"""``scrub837 watch INBOX --out OUTBOX``: the drop-folder watcher (docs/watcher.md)."""
 
 from __future__ import annotations
 
@@ -13,32 +13,54 @@ from scrub837.commands._options import (
     file_mode,
     make_scrubber,
 )
+from scrub837.edits import PluginError
 from scrub837.logging import configure_logging
 from scrub837.outputs.control import ControlNumbers
 from scrub837.pipeline import OutputOptions
-from scrub837.edits import PluginError
 from scrub837.rulebook import RulePackError, default_pack
 
 EXIT_USAGE = 2
 
 
-def register(sub: "argparse._SubParsersAction[Any]") -> None:
-    p = sub.add_parser("watch", help="watch a drop folder and scrub every file that arrives",
-                       description="Watch INBOX: scrub each complete file into OUTBOX, then move "
-                       "it to the archive (or the error folder). Upload as NAME.part and rename "
-                       "when complete; names starting with '.' or ending .part/.tmp are ignored.")
-    p.add_argument("inbox", metavar="INBOX")
-    p.add_argument("--out", metavar="OUTBOX", required=True)
-    p.add_argument("--archive", metavar="DIR", help="default: INBOX/../archive")
-    p.add_argument("--error", metavar="DIR", help="default: INBOX/../error")
-    p.add_argument("--work", metavar="DIR", help="default: INBOX/../work")
-    p.add_argument("--interval", type=float, default=2.0,
-                   help="seconds between scans; a file must be unchanged for one interval")
-    p.add_argument("--once", action="store_true", help="exit when the inbox is empty")
-    p.add_argument("--stale-after", type=float, default=3600.0,
-                   help="seconds after which another host's claimed file is recovered")
-    p.add_argument("--mode", type=file_mode, default=0o600)
-    p.add_argument("--show-phi", action="store_true")
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0.01 <= value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text!r}: choose between 0.01 and 86400 seconds")
+    return value
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser(
+        "watch", help="watch a drop folder and scrub every file that arrives",
+        description="Watch INBOX: scrub each complete file into OUTBOX, then move it to the "
+        "archive (or to the error folder beside NAME.error.txt). Upload as NAME.part and "
+        "rename when complete; names starting with '.' or ending .part/.tmp are ignored. "
+        "Folders default to siblings of INBOX: archive/, error/, work/. SIGTERM or SIGINT "
+        "finishes the current file and exits 0.")
+    p.add_argument("inbox", metavar="INBOX", help="the drop folder")
+    p.add_argument("--out", metavar="OUTBOX", required=True,
+                   help="where NAME.277, NAME.report.json/.html, NAME.accepted/rejected.837 go")
+    p.add_argument("--archive", metavar="DIR", help="processed inputs (default: INBOX/../archive)")
+    p.add_argument("--error", metavar="DIR",
+                   help="inputs that could not be processed (default: INBOX/../error)")
+    p.add_argument("--work", metavar="DIR",
+                   help="files being processed, the sha256 index and the 277CA control-number "
+                   "state (default: INBOX/../work); same filesystem as INBOX")
+    p.add_argument("--interval", type=_seconds, default=2.0, metavar="SECONDS",
+                   help="seconds between scans; a file must be unchanged for one interval "
+                   "(default 2)")
+    p.add_argument("--once", action="store_true",
+                   help="exit when no file in the inbox is waiting (files in retry back-off "
+                   "stay for the next run)")
+    p.add_argument("--stale-after", type=_seconds, default=3600.0, metavar="SECONDS",
+                   help="recover a file another host claimed this long ago (default 3600)")
+    p.add_argument("--mode", type=file_mode, default=0o600,
+                   help="file mode of the outputs, octal (default 600)")
+    p.add_argument("--show-phi", action="store_true",
+                   help="show patient names and member IDs in the reports (never in logs)")
     p.add_argument("--control-state", metavar="FILE",
                    help="277CA control-number state (default: WORK/.control-numbers.json)")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
@@ -50,12 +72,12 @@ def register(sub: "argparse._SubParsersAction[Any]") -> None:
 
 
 def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from scrub837.watch import Watcher, WatchConfig
+    from scrub837.watch import WatchConfig, Watcher, WatchSetupError
 
     configure_logging(args.log_level, json=None if args.log_format is None
                       else args.log_format == "json", stream=stderr)
     inbox = Path(args.inbox)
-    parent = inbox.resolve().parent
+    parent = inbox.absolute().parent
     work = Path(args.work) if args.work else parent / "work"
     control = ControlNumbers(Path(args.control_state) if args.control_state
                              else work / ".control-numbers.json")
@@ -78,6 +100,13 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_USAGE
     except RulePackError as exc:
         stderr.write(f"scrub837 watch: rule pack error: {exc}\n")
+        return EXIT_USAGE
+    except WatchSetupError as exc:
+        stderr.write(f"scrub837 watch: {exc}\n")
+        return EXIT_USAGE
+    except OSError as exc:
+        stderr.write(f"scrub837 watch: cannot prepare the folders: {exc.strerror or exc} "
+                     f"({exc.filename})\n")
         return EXIT_USAGE
     watcher.install_signals()
     return watcher.run()
