@@ -7,37 +7,37 @@ import sys
 from scrub837.rulebook import load_rulebook
 
 ENVELOPE = [
-    ("X12_UNREADABLE", "reject", "A3:21", "the input cannot be read as X12 (not X12, truncated, "
-     "a segment over 1 MiB, colliding delimiters); the file gets an error report", "(file)"),
-    ("X12_ENVELOPE", "reject", "A3:21", "ISA/GS/ST nesting broken: GS outside ISA, ST outside GS, "
-     "a new ISA/ST before IEA/SE, segments outside a transaction", "ST*837*0002~ inside ST 0001"),
-    ("X12_CONTROL_NUMBER", "reject", "A3:21", "IEA02 != ISA13, GE02 != GS06, SE02 != ST02, ISA13 "
-     "not 9 digits", "SE*31*0002~ for ST*837*0001"),
+    ("X12_UNREADABLE", "reject", "A3:21", ("the input cannot be read as X12 (not X12, truncated, "
+     "a segment over 1 MiB, colliding delimiters); the file gets an error report"), "(file)"),
+    ("X12_ENVELOPE", "reject", "A3:21", ("ISA/GS/ST nesting broken: GS outside ISA, ST outside GS, "
+     "a new ISA/ST before IEA/SE, segments outside a transaction"), "ST*837*0002~ inside ST 0001"),
+    ("X12_CONTROL_NUMBER", "reject", "A3:21", ("IEA02 != ISA13, GE02 != GS06, SE02 != ST02, ISA13 "
+     "not 9 digits"), "SE*31*0002~ for ST*837*0001"),
     ("X12_COUNT", "reject", "A3:21", "IEA01, GE01 or SE01 does not count what it closes",
      "SE*7*0001~"),
-    ("X12_UNSUPPORTED", "reject", "A3:21", "a transaction that is not an 837P/837I 5010 (835, "
-     "270, 004010 ...); reported for that transaction", "ST*835*0001~"),
-    ("X12_STRUCTURE", "reject", "A3:21", "HL hierarchy broken (CLM before HL 22, unknown HL03, a "
-     "parent that does not exist); rejects the transaction", "HL*2*7*22*0~"),
-    ("X12_IRREGULAR", "warn", "-", "read past with a warning: byte-order mark, unpadded ISA, ST03 "
-     "differing from GS08, a final IEA without terminator", "ISA*00*...*ZZ*SENDER*..."),
-    ("IG_INVALID", "reject", "A3:684", "with --validate: pyx12 rejects the transaction (see the "
-     "999)", "(999 IK5*R)"),
-    ("ENGINE_ERROR", "reject", "A3:21", "an edit raised on odd data; the claim could not be "
-     "checked (the run goes on)", "(any)"),
+    ("X12_UNSUPPORTED", "reject", "A3:21", ("a transaction that is not an 837P/837I 5010 (835, "
+     "270, 004010 ...); reported for that transaction"), "ST*835*0001~"),
+    ("X12_STRUCTURE", "reject", "A3:21", ("HL hierarchy broken (CLM before HL 22, unknown HL03, a "
+     "parent that does not exist); rejects the transaction"), "HL*2*7*22*0~"),
+    ("X12_IRREGULAR", "warn", "-", ("read past with a warning: byte-order mark, unpadded ISA, ST03 "
+     "differing from GS08, a final IEA without terminator"), "ISA*00*...*ZZ*SENDER*..."),
+    ("IG_INVALID", "reject", "A3:684", ("with --validate: pyx12 rejects the transaction (see the "
+     "999)"), "(999 IK5*R)"),
+    ("ENGINE_ERROR", "reject", "A3:21", ("an edit raised on odd data; the claim could not be "
+     "checked (the run goes on)"), "(any)"),
 ]
 
 
 def render() -> str:
     rb = load_rulebook()
     out = ["# Findings catalogue", "",
-           "Every rule id scrub837 reports: default severity, the 277CA STC composites "
+           ("Every rule id scrub837 reports: default severity, the 277CA STC composites "
            "(STC01, then STC10/STC11), what triggers it and an example segment. Drug-line rules "
            "come from `rules/edits.toml` (this page is written from it: "
            "`python -m scrub837.rulebook._catalog > docs/findings.md`; a test keeps them in "
-           "sync). Payer overlays may change a rule's severity or switch it off.", "",
-           "Warnings never reject a claim (a 277CA has no warning status): they appear in the "
-           "HTML and JSON reports only.", "",
+           "sync). Payer overlays may change a rule's severity or switch it off."), "",
+           ("Warnings never reject a claim (a 277CA has no warning status): they appear in the "
+           "HTML and JSON reports only."), "",
            "## Drug-line edits", "",
            "| rule id | severity | STC | what triggers it | fix | example segment | source |",
            "|---|---|---|---|---|---|---|"]

@@ -1,30 +1,52 @@
-"""Typed, key-checked access to parsed TOML tables (unknown keys fail loudly)."""
+"""Typed, key-checked access to parsed TOML tables: every read names the key it failed on, and
+:meth:`Table.done` fails on keys nobody read (misspelt or unknown keys never pass silently)."""
 
 from __future__ import annotations
 
+import re
 import string
-from collections.abc import Mapping
-from datetime import date
+import tomllib
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar
+from pathlib import Path
 
 from scrub837.findings import Severity, Stc
 from scrub837.rulebook._errors import RulePackError
 
-T = TypeVar("T")
 _FORMATTER = string.Formatter()
+HCPCS = re.compile(r"[A-Z][0-9]{4}")
+_STC_CATEGORY = re.compile(r"[AE][0-9]")
+_STC_ENTITY = re.compile(r"[0-9A-Z]{2,3}")
+_FIELD = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def read_toml(path: Path, shown: str) -> dict[str, object]:
+    """Parse one TOML file; any failure is a :class:`RulePackError` naming ``shown``."""
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise RulePackError(shown, "", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RulePackError(shown, "", f"not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulePackError(shown, "", f"cannot read: {exc}") from None
 
 
 class Table:
+    """One TOML table and the keys read from it so far."""
+
     def __init__(self, data: object, file: str, path: str) -> None:
         if not isinstance(data, dict):
-            raise RulePackError(file, path, f"expected a table, got {type(data).__name__}")
+            raise RulePackError(file, path, f"expected a table, got {_show(data)}")
         self.data: dict[str, object] = data
         self.file = file
         self.path = path
         self.used: set[str] = set()
 
     def key(self, name: str) -> str:
+        if not name:
+            return self.path
         return f"{self.path}.{name}" if self.path else name
 
     def fail(self, name: str, message: str) -> RulePackError:
@@ -34,29 +56,43 @@ class Table:
         self.used.add(name)
         return self.data.get(name)
 
-    def has(self, name: str) -> bool:
-        return name in self.data
-
-    def _typed(self, name: str, kind: type[T], required: bool, default: T) -> T:
+    def text(self, name: str, required: bool = False, default: str = "") -> str:
         value = self.raw(name)
         if value is None:
             if required:
                 raise self.fail(name, "is required")
             return default
-        if kind is bool and not isinstance(value, bool):
-            raise self.fail(name, f"expected true or false, got {value!r}")
-        if kind is not bool and (not isinstance(value, kind) or isinstance(value, bool)):
-            raise self.fail(name, f"expected {kind.__name__}, got {value!r}")
-        return value  # type: ignore[return-value]
-
-    def text(self, name: str, required: bool = False, default: str = "") -> str:
-        return self._typed(name, str, required, default)
+        if not isinstance(value, str):
+            raise self.fail(name, f"expected a string, got {_show(value)}")
+        if required and not value.strip():
+            raise self.fail(name, "must not be empty")
+        return value
 
     def flag(self, name: str, required: bool = False, default: bool = False) -> bool:
-        return self._typed(name, bool, required, default)
+        value = self.raw(name)
+        if value is None:
+            if required:
+                raise self.fail(name, "is required")
+            return default
+        if not isinstance(value, bool):
+            raise self.fail(name, f"expected true or false, got {_show(value)}")
+        return value
+
+    def optional_flag(self, name: str) -> bool | None:
+        value = self.raw(name)
+        if value is not None and not isinstance(value, bool):
+            raise self.fail(name, f"expected true or false, got {_show(value)}")
+        return value
 
     def integer(self, name: str, required: bool = False, default: int = 0) -> int:
-        return self._typed(name, int, required, default)
+        value = self.raw(name)
+        if value is None:
+            if required:
+                raise self.fail(name, "is required")
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(name, f"expected a whole number, got {_show(value)}")
+        return value
 
     def day(self, name: str, required: bool = False) -> date | None:
         value = self.raw(name)
@@ -64,35 +100,42 @@ class Table:
             if required:
                 raise self.fail(name, "is required")
             return None
-        if not isinstance(value, date):
-            raise self.fail(name, f"expected a date (YYYY-MM-DD, unquoted), got {value!r}")
+        if isinstance(value, datetime) or not isinstance(value, date):
+            raise self.fail(name, f"expected a date like 2025-07-01 (unquoted), got {_show(value)}")
         return value
 
-    def number(self, name: str, required: bool = False) -> Decimal | None:
+    def number(self, name: str, required: bool = False, positive: bool = False) -> Decimal | None:
+        """A finite number >= 0 (> 0 when ``positive``): TOML integer, float or numeric string
+        (strings keep decimals exact: ``amount = "0.01"``)."""
         value = self.raw(name)
         if value is None:
             if required:
                 raise self.fail(name, "is required")
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise self.fail(name, f"expected a number, got {value!r}")
+            raise self.fail(name, f"expected a number, got {_show(value)}")
         try:
-            result = Decimal(str(value))
+            result = Decimal(str(value).strip())
         except InvalidOperation:
-            raise self.fail(name, f"expected a number, got {value!r}") from None
-        if not result.is_finite() or result < 0:
-            raise self.fail(name, f"expected a finite number >= 0, got {value!r}")
+            raise self.fail(name, f"expected a number, got {_show(value)}") from None
+        if not result.is_finite() or result < 0 or (positive and result == 0):
+            bound = "> 0" if positive else ">= 0"
+            raise self.fail(name, f"expected a finite number {bound}, got {_show(value)}")
         return result
 
-    def strings(self, name: str) -> tuple[str, ...]:
+    def strings(self, name: str, required: bool = False) -> tuple[str, ...]:
         value = self.raw(name)
         if value is None:
+            if required:
+                raise self.fail(name, "is required")
             return ()
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(name, f"expected a list of strings, got {value!r}")
+            raise self.fail(name, f"expected a list of strings, got {_show(value)}")
+        if len(set(value)) != len(value):
+            raise self.fail(name, "lists the same value twice")
         return tuple(value)
 
-    def table(self, name: str, required: bool = False) -> "Table | None":
+    def table(self, name: str, required: bool = False) -> Table | None:
         value = self.raw(name)
         if value is None:
             if required:
@@ -100,7 +143,7 @@ class Table:
             return None
         return Table(value, self.file, self.key(name))
 
-    def tables(self, name: str) -> list["Table"]:
+    def tables(self, name: str) -> list[Table]:
         value = self.raw(name)
         if value is None:
             return []
@@ -114,54 +157,77 @@ class Table:
             raise self.fail(unknown[0], "unknown key (misspelt?)")
 
 
-def severity_of(table: Table, name: str, value: object, allow_off: bool = False) -> Severity | None:
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def severity_of(table: Table, name: str, allow_off: bool = False) -> Severity | None:
+    """``reject`` or ``warn`` (or ``off`` = None, in payer overlays)."""
+    value = table.raw(name)
     if allow_off and value == "off":
         return None
-    try:
-        return Severity(value)
-    except ValueError:
-        choices = "'reject', 'warn'" + (" or 'off'" if allow_off else "")
-        raise table.fail(name, f"expected {choices}, got {value!r}") from None
+    if isinstance(value, str):
+        try:
+            return Severity(value)
+        except ValueError:
+            pass
+    choices = "'reject', 'warn'" + (" or 'off'" if allow_off else "")
+    raise table.fail(name, f"expected {choices}, got {_show(value)}")
 
 
 def stc_of(table: Table, name: str) -> tuple[Stc, ...]:
+    """277CA composites ``"A7:218"`` / ``"A6:252:1P"``: category A0-A9/E0-E9, numeric status,
+    optional 2-3 character entity code."""
     out = []
-    for text in table.strings(name):
+    for text in table.strings(name, required=True):
         try:
             stc = Stc.parse(text)
         except ValueError as exc:
             raise table.fail(name, str(exc)) from None
-        if not (len(stc.category) == 2 and stc.category[0] in "AE" and stc.category[1].isdigit()):
-            raise table.fail(name, f"category {stc.category!r} is not a 277CA A/E category")
-        if not stc.status.isdigit():
-            raise table.fail(name, f"status code {stc.status!r} is not numeric")
+        if not _STC_CATEGORY.fullmatch(stc.category):
+            raise table.fail(name, f"category {stc.category!r} in {text!r} is not a 277CA "
+                             "category like A7")
+        if not (stc.status.isascii() and stc.status.isdigit() and len(stc.status) <= 5):
+            raise table.fail(name, f"status {stc.status!r} in {text!r} is not a status code")
+        if stc.entity and not _STC_ENTITY.fullmatch(stc.entity):
+            raise table.fail(name, f"entity {stc.entity!r} in {text!r} is not an entity code")
         out.append(stc)
     if not out:
         raise table.fail(name, "needs at least one STC composite like 'A7:218'")
     return tuple(out)
 
 
-def template(table: Table, name: str) -> str:
-    """A message template: only plain ``{name}`` fields (no attribute, index or conversion),
-    so nothing in a rule file can reach into Python objects."""
-    text = table.text(name)
+def field_names(table: Table, name: str) -> tuple[str, ...]:
+    names = table.strings(name)
+    for field in names:
+        if not _FIELD.fullmatch(field):
+            raise table.fail(name, f"field {field!r} is not a lower_case name")
+    return names
+
+
+def template(table: Table, name: str, fields: frozenset[str]) -> str:
+    """A message template: only plain ``{name}`` fields from ``fields`` (no attribute, index,
+    conversion or format spec), so nothing in a rule file can reach into Python objects."""
+    text = table.text(name, required=True)
     try:
-        for _, field, spec, conversion in _FORMATTER.parse(text):
-            if field is None:
-                continue
-            if not field.isidentifier() or spec or conversion:
-                raise table.fail(name, f"template field {{{field}}} is not a plain name")
+        parsed = list(_FORMATTER.parse(text))
     except ValueError as exc:
         raise table.fail(name, f"bad template: {exc}") from None
+    for _, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        if not _FIELD.fullmatch(field) or spec or conversion:
+            shown = field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise table.fail(name, f"template field {{{shown}}} is not a plain {{name}}")
+        if field not in fields:
+            raise table.fail(name, f"template field {{{field}}} is not one of the rule's fields "
+                             f"({', '.join(sorted(fields))})")
     return text
 
 
-def code_key(table: Table, name: str, code: object) -> str:
-    if not isinstance(code, str) or not (len(code) == 5 and code[0].isalpha() and
-                                         code[1:].isdigit()):
-        raise table.fail(name, f"{code!r} is not a HCPCS code like J9262")
-    return code
-
-
-def as_mapping(value: Mapping[str, T]) -> Mapping[str, T]:
-    return dict(value)
+def code_of(table: Table, name: str, value: object) -> str:
+    """A HCPCS Level II code: one capital letter and four digits (J9262)."""
+    if not isinstance(value, str) or not HCPCS.fullmatch(value):
+        raise table.fail(name, f"{_show(value)} is not a HCPCS code like J9262")
+    return value

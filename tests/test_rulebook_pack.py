@@ -1,0 +1,290 @@
+"""The shipped rule pack: it loads, covers the codes, and its CMS facts equal the CMS extracts."""
+
+from __future__ import annotations
+
+import csv
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from scrub837.findings import Severity
+from scrub837.icd10 import status as icd10_status
+from scrub837.rulebook import (
+    BUILTIN_RULE_IDS,
+    BillingUnit,
+    CodeRule,
+    Rulebook,
+    check_pack,
+    explain_code,
+    load_rulebook,
+)
+from tests.conftest import ROOT, SAMPLES
+
+SHARED = Path(__file__).parents[2] / "shared"
+EXTRACTS = SHARED / "domain" / "cms_extracts"
+needs_extracts = pytest.mark.skipif(
+    not EXTRACTS.is_dir(),
+    reason=f"CMS extracts not found at {EXTRACTS} (CI keeps ../shared beside the repo)")
+
+REQUIRED = ["J2260", "J2700", "J2320", "J9262", "J2311", "J2410", "J2315", "J2270", "J2274",
+            "J1950", "J3490", "J1170", "J3010", "J2765", "J2310", "J0570", "J0592", "J9045",
+            "J9299", "J9301", "J3590", "J9999", "J2312", "J2313",
+            "J1100", "J0696", "J9035", "J2506", "J0897", "J1885", "J3301", "J7050"]
+
+
+@pytest.fixture(scope="module")
+def rb() -> Rulebook:
+    return load_rulebook()
+
+
+def rule(rb: Rulebook, code: str) -> CodeRule:
+    found = rb.code(code)
+    assert found is not None, code
+    return found
+
+
+def _csv(name: str) -> list[dict[str, str]]:
+    with open(EXTRACTS / name, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_shipped_pack_loads_and_covers_the_codes(rb: Rulebook) -> None:
+    assert set(REQUIRED) <= set(rb.codes)
+    assert "J1550" not in rb.codes  # not in HCPCS 2026
+    assert all(r in rb.edits for r in BUILTIN_RULE_IDS)
+    report = check_pack()
+    assert report.problems == ()
+    assert report.codes == len(rb.codes) and report.payers == 3
+    assert {c for c, r in rb.codes.items() if r.unlisted} == {"J3490", "J3590", "J9999"}
+    for code in REQUIRED:
+        assert rule(rb, code).file == f"rules/codes/{code}.toml"
+
+
+def _unit_from_descriptor(text: str) -> tuple[str, str, str] | None:
+    """'Injection, oxacillin sodium, up to 250 mg' -> ('250', 'MG', 'up_to'), independently of
+    the pack: the dosage is the descriptor's last comma-separated part."""
+    m = re.search(r",\s*(up to |per )?([0-9.]+)\s*(mg|cc|ml)$", text, re.IGNORECASE)
+    if m is None:
+        return None
+    unit = {"mg": "MG", "cc": "ML", "ml": "ML"}[m.group(3).lower()]
+    return m.group(2), unit, "up_to" if m.group(1) == "up to " else "per"
+
+
+@needs_extracts
+def test_code_facts_equal_the_cms_hcpcs_extract(rb: Rulebook) -> None:
+    rows = _csv("hcpcs_2026Q1.csv")
+    assert len(rows) == 32
+    for row in rows:
+        r = rule(rb, row["HCPC"])
+        assert r.verified, r.code
+        assert "HCPC2026_JAN_ANWEB_01122026" in r.source and "2026Q1" in r.source
+        assert (r.descriptor, r.short) == (row["LONG DESCRIPTION"], row["SHORT DESCRIPTION"])
+        assert r.effective is not None and r.effective.strftime("%Y%m%d") == row["ADD DT"]
+        assert r.action_effective is not None
+        assert r.action_effective.strftime("%Y%m%d") == row["ACT EFF DT"]
+        assert (r.terminated.strftime("%Y%m%d") if r.terminated else "") == row["TERM DT"]
+        expected = _unit_from_descriptor(row["LONG DESCRIPTION"])
+        if expected is None:
+            assert r.unlisted and r.billing_unit is None, r.code
+        else:
+            assert r.billing_unit == BillingUnit(Decimal(expected[0]), expected[1], expected[2])
+
+
+@needs_extracts
+@pytest.mark.parametrize(("file", "kind", "attr"), [
+    ("mue_practitioner_2026Q2.csv", "P", "mue_practitioner"),
+    ("mue_outpatient_hospital_2026Q2.csv", "I", "mue_outpatient")])
+def test_mue_values_equal_the_cms_mue_extracts(rb: Rulebook, file: str, kind: str,
+                                               attr: str) -> None:
+    rows = {row["HCPCS/CPT Code"]: row for row in _csv(file)}
+    assert len(rows) == 25
+    value_col = next(c for c in next(iter(rows.values())) if c.endswith("MUE Values"))
+    for code, r in rb.codes.items():
+        mue = getattr(r, attr)
+        row = rows.get(code)
+        if row is None:  # terminated, NOC, J0570: no MUE row in 2026Q2 -> none in the pack
+            assert mue is None and rb.max_units(code, kind) is None, code
+            continue
+        assert mue.units == Decimal(row[value_col])
+        assert mue.mai == int(row["MUE Adjudication Indicator"][0])
+        assert mue.rationale == row["MUE Rationale"]
+        assert "eff. 2026-04-01" in mue.source and "2026Q2" in mue.source
+        got = rb.max_units(code, kind)
+        assert got is not None and got[0] == Decimal(row[value_col]) and got[1].endswith("MAI 3")
+    assert set(rows) <= set(rb.codes)
+
+
+@needs_extracts
+def test_crosswalk_sample_is_the_first_three_extract_rows_per_code() -> None:
+    codes = ["J2260", "J2700", "J2315", "J2270", "J2274", "J1950", "J3010", "J2765", "J0592",
+             "J9045", "J9299", "J9301", "J2312", "J2313", "J2506", "J0897"]
+    with open(EXTRACTS / "asp_crosswalk_2025Q4.csv", encoding="utf-8", newline="") as f:
+        extract = list(csv.reader(f))
+    expected = [extract[0]] + [row for code in codes
+                               for row in [r for r in extract[1:] if r[0] == code][:3]]
+    with open(ROOT / "rules" / "crosswalk_sample.csv", encoding="utf-8", newline="") as f:
+        sample = list(csv.reader(f))
+    start = next(i for i, r in enumerate(sample) if r[:1] == ["_2025_CODE"])
+    assert start >= 4  # a CMS-like banner before the header
+    assert [r for r in sample[start:] if r] == expected
+
+
+def _catalogue() -> dict[str, tuple[str, list[str]]]:
+    out = {}
+    for line in (ROOT / "docs" / "rule_ids.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and re.fullmatch(r"[A-Z][A-Z0-9_]+", cells[0]):
+            out[cells[0]] = (cells[1], [s.strip() for s in cells[2].split(",")])
+    return out
+
+
+def test_edits_match_the_rule_id_catalogue(rb: Rulebook) -> None:
+    catalogue = _catalogue()
+    assert len(catalogue) >= 38
+    engine_only = {"ENGINE_ERROR"}  # defined by the engine itself
+    assert set(rb.edits) == set(catalogue) - engine_only
+    assert set(BUILTIN_RULE_IDS) == set(catalogue) - engine_only
+    for rule_id, (severity, stc) in catalogue.items():
+        if rule_id in engine_only:
+            continue
+        d = rb.edits[rule_id]
+        assert d.severity is Severity(severity), rule_id
+        assert [str(s) for s in d.stc] == stc, rule_id
+        assert d.title and d.message and d.fix and d.source and d.example, rule_id
+
+
+def test_rendered_findings_leave_no_template_field_unfilled() -> None:
+    """Each rule's declared fields are what the built-in edits supply: no finding from the
+    sample corpus keeps a literal {field}."""
+    from scrub837.scrubber import Scrubber, iter_findings
+
+    scrubber = Scrubber()
+    seen = set()
+    for name in ("837p_defects.837", "837i_outpatient.837", "837p_ig_invalid.837",
+                 "837p_clean.837"):
+        for f in iter_findings((SAMPLES / name).read_bytes(), scrubber):
+            seen.add(f.rule_id)
+            assert not re.search(r"\{[a-z_]+\}", f.message + " " + f.fix), (f.rule_id, f.message)
+    assert len(seen & set(BUILTIN_RULE_IDS)) >= 30
+
+
+def test_every_builtin_rule_fires_on_the_defect_samples_and_not_on_the_clean_one() -> None:
+    from scrub837.scrubber import Scrubber, iter_findings
+
+    scrubber = Scrubber()
+    failing: set[str] = set()
+    for name in ("837p_defects.837", "837p_ig_invalid.837", "837i_outpatient.837"):
+        failing |= {f.rule_id for f in iter_findings((SAMPLES / name).read_bytes(), scrubber)}
+    clean = {f.rule_id for f in iter_findings((SAMPLES / "837p_clean.837").read_bytes(),
+                                              scrubber)}
+    assert set(BUILTIN_RULE_IDS) - failing == set()
+    assert clean <= {"NDC_NOT_IN_CROSSWALK"}
+
+
+def test_findings_catalogue_is_in_sync_with_the_pack() -> None:
+    from scrub837.rulebook._catalog import render
+
+    assert (ROOT / "docs" / "findings.md").read_text() == render()
+
+
+def test_seed_page_disagreements_are_kept_beside_the_cms_facts(rb: Rulebook) -> None:
+    wrong = {"J2260": ("milrinone", "oxymorphone", "J2410"),
+             "J2700": ("oxacillin", "oxymorphone", "J2410"),
+             "J2320": ("nandrolone", "naltrexone", "J2315"),
+             "J2311": ("naloxone", "naltrexone", "J2315"),
+             "J2765": ("metoclopramide", "naloxone", "J2312"),
+             "J0570": ("implant", "injection", "J0592"),
+             "J2274": ("epidural", "morphine", "J2270")}
+    for code, (cms, page, right) in wrong.items():
+        r = rule(rb, code)
+        assert cms in r.descriptor.lower() and page in r.seed_says.lower(), code
+        assert r.seed_page.endswith(".txt") and right in {look.code for look in r.lookalikes}
+    j2311 = rule(rb, "J2311")
+    assert j2311.verified and j2311.terminated is not None
+    assert j2311.terminated.isoformat() == "2025-06-30" and j2311.replaced_by == ("J2313",)
+    assert "J2312" in j2311.note and "naltrexone" in j2311.note
+    assert rule(rb, "J9262").seed_says.startswith("J9262 is omacetaxine")
+    assert rule(rb, "J1170").replaced_by == ("J1171",)
+    assert not rule(rb, "J1171").verified  # only quoted in SOURCES.md, not in the extract
+
+
+def test_judgement_entries_are_flagged_unverified(rb: Rulebook) -> None:
+    unverified = rb.unverified()
+    for r in rb.codes.values():
+        assert r.container in ("single-dose", "multi-dose", "unknown")
+        if r.container != "unknown":
+            assert not r.container_verified and "judgement" in r.container_source
+            assert any(u.startswith(f"{r.code}: container") for u in unverified)
+        if r.dx_supported:
+            assert not r.dx_verified and "FDA label" in r.dx_source
+    assert rule(rb, "J2320").container == "unknown"  # the page's JW advice is about naltrexone
+    assert {c for c, r in rb.codes.items() if r.dx_supported} == {"J9262", "J2315"}
+    assert rule(rb, "J9262").dx_supported == ("C92.1",)
+    assert rule(rb, "J2315").dx_supported == ("F10", "F11")
+    assert sum("is an example" in u for u in unverified) == 2
+
+
+def test_diagnosis_prefixes_are_icd10cm_codes(rb: Rulebook) -> None:
+    for r in rb.codes.values():
+        for dx in r.dx_supported:
+            assert icd10_status(dx) != "invalid", (r.code, dx)
+
+
+def test_overlays_are_chosen_by_payer_id(rb: Rulebook) -> None:
+    a, b = rb.overlay_for("COMMA"), rb.overlay_for("COMMB")
+    assert (a.name, b.name, rb.overlay_for("ANYONE").name) == (
+        "Example Commercial A", "Example Commercial B", "default")
+    assert rb.overlay_for("") is rb.default_payer
+    assert a.example and b.example and not rb.default_payer.example
+    assert a.prior_auth >= {"J9262", "J2315"} and b.prior_auth == {"J9299", "J9301"}
+    assert a.pos_allowed["J2410"] == {"19", "21", "22", "23"}
+    assert b.ndc_required is False and rb.default_payer.ndc_required is None
+    for code, limit in a.quantity_limits.items():
+        mue = rb.max_units(code, "P")
+        assert mue is not None and limit < mue[0]
+    edit = rb.edit("NDC_NOT_IN_CROSSWALK", a)
+    assert edit is not None and edit.severity is Severity.REJECT
+    default = rb.edit("NDC_NOT_IN_CROSSWALK", rb.default_payer)
+    assert default is not None and default.severity is Severity.WARN
+    assert rb.edit("DX_NOT_BILLABLE", b) is None  # switched off
+    assert rb.edit("NO_SUCH_RULE") is None
+
+
+def test_drug_codes_by_prefix(rb: Rulebook) -> None:
+    assert rb.is_drug_code("J9262") and rb.is_drug_code("J0135")
+    assert not rb.is_drug_code("99213") and not rb.is_drug_code("")
+
+
+def test_explain_code(rb: Rulebook) -> None:
+    text = explain_code(rb, "J2260")
+    for part in ("milrinone", "oxymorphone", "J2410", "5 mg per unit", "(837P practitioner): 4",
+                 "(837I outpatient hospital): 16", "container: unknown", "UNITS_OVER_MAX",
+                 "A7:476", "00143932610"):
+        assert part in text, part
+    assert "MOD_WASTE_MISSING" not in text  # unknown container: no waste-modifier edit
+    j2311 = explain_code(rb, "J2311")
+    assert "through 2025-06-30 (terminated)" in j2311 and "replaced by J2313" in j2311
+    j9262 = explain_code(rb, "J9262")
+    assert "MOD_WASTE_MISSING" in j9262 and "DX_NOT_SUPPORTED" in j9262 and "C92.1" in j9262
+    assert "AUTH_MISSING" in j9262 and "Example Commercial A [COMMA] (EXAMPLE" in j9262
+    assert "unlisted (NOC)" in explain_code(rb, "J3490")
+    assert "not in the rule pack" in explain_code(rb, "J0000")
+
+
+def test_pack_ships_in_the_wheel(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import zipfile
+
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                           "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    wheel = next(tmp_path.glob("scrub837-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {str(p.relative_to(ROOT)) for p in (ROOT / "rules").rglob("*") if p.is_file()}
+    assert {"rules/pack.toml", "rules/codes/J9262.toml", "rules/payers/default.toml",
+            "rules/crosswalk_sample.csv"} <= shipped
+    assert {f"scrub837/{name}" for name in shipped} <= names
