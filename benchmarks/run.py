@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=837)
     p.add_argument("--pyx12-claims", type=int, default=2000,
                    help="pyx12 runs on a file of this many claims (0 = skip, -1 = whole file)")
-    p.add_argument("--jobs", type=int, default=2, help="also measure scrub --jobs N on N files")
+    p.add_argument("--jobs", type=int, default=2, help="also measure scrub --jobs N on the file cut in parts, and on N files")
     p.add_argument("--json", type=Path, help="write the results here too")
     args = p.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="scrub837-bench-"))
@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("(c) scrub837 scrub, every edit and output",
                  step(CLI, "scrub", str(path), "--out", str(out)), claims))
     if args.jobs > 1:
+        rows.append((f"(c) scrub one file, --jobs {args.jobs} (cut at ST/SE boundaries)",
+                     step(CLI, "scrub", str(path), "--out", str(work / "split"), "--jobs",
+                          str(args.jobs), "--split-min-mb", "0"), claims))
         copies = []
         for i in range(args.jobs):
             copy = work / f"copy{i}.837"

@@ -24,9 +24,11 @@ class X12ReadError(Exception):
 Source = bytes | bytearray | memoryview | BinaryIO
 
 
-def iter_items(source: Source, name: str = "") -> Iterator[Item]:
-    """Every item of an 837 input: claims, transaction ends, envelope problems, a failure."""
-    reader = ClaimReader(name)
+def iter_items(source: Source, name: str = "", *,
+               reader: ClaimReader | None = None) -> Iterator[Item]:
+    """Every item of an 837 input: claims, transaction ends, envelope problems, a failure.
+    ``reader`` replaces the default whole-file reader (e.g. :meth:`ClaimReader.for_part`)."""
+    reader = reader or ClaimReader(name)
     for chunk in iter_chunks(source):
         yield from reader.feed(chunk)
     yield from reader.close()

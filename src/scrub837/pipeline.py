@@ -50,6 +50,7 @@ class FileOutcome:
     name: str
     summary: FileSummary
     outputs: tuple[Path, ...]
+    parts: int = 1  # > 1 when --jobs cut the file at transaction boundaries
 
     @property
     def exit_code(self) -> int:

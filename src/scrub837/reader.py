@@ -84,6 +84,20 @@ class ClaimReader:
         self._env = EnvelopeState(file=name)
         self._txn: _Transaction | None = None
         self._failed = False
+        self._part = False
+
+    @classmethod
+    def for_part(cls, name: str, isa: Segment, gs: Segment, offset: int,
+                 ordinal: int) -> ClaimReader:
+        """A reader for a run of whole transactions (ST..SE) cut from a larger file at
+        ``offset``, just after segment ``ordinal``, inside the interchange ``isa`` and group
+        ``gs``. Ordinals, byte spans and findings are those of a whole-file read; the GE/IEA
+        around the run are checked by whoever cut it (see :mod:`scrub837.parallel`)."""
+        reader = cls(name)
+        reader._lexer.resume(isa.delims, offset, ordinal)
+        reader._env.isa, reader._env.gs = isa, gs
+        reader._part = True
+        return reader
 
     def feed(self, data: bytes) -> list[Item]:
         if self._failed:
@@ -108,6 +122,8 @@ class ClaimReader:
             self._fail(out, exc.message, exc.segment, exc.offset)
             return out
         self._flush_envelope(out)
+        if self._part:  # the run ends after an SE; its group and interchange go on
+            self._env.isa = self._env.gs = None
         missing = self._env.open_at_end(self._lexer.segments_read)
         if missing:
             self._fail(out, "file ends early (truncated): " + "; ".join(missing),

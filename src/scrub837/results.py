@@ -162,6 +162,22 @@ class SummaryBuilder:
             self.failure = item.message
             self.failure_segment = item.segment
 
+    def merge(self, other: SummaryBuilder) -> None:
+        """Add the totals of a later part of the same file (``--jobs`` parts)."""
+        self.transactions += other.transactions
+        self.unsupported += other.unsupported
+        self.claims += other.claims
+        self.accepted += other.accepted
+        self.rejected += other.rejected
+        self.total += other.total
+        self.held += other.held
+        for rule, n in other.reasons.items():
+            self.reasons[rule] = self.reasons.get(rule, 0) + n
+        self.warnings += other.warnings
+        self.envelope.extend(other.envelope)
+        if other.failure and not self.failure:
+            self.failure, self.failure_segment = other.failure, other.failure_segment
+
     def build(self) -> FileSummary:
         reasons = tuple(sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0])))
         return FileSummary(

@@ -12,21 +12,22 @@ from collections.abc import Iterator
 from scrub837.api import Source, iter_items
 from scrub837.claims import Claim
 from scrub837.edits import Engine, Hit
-from scrub837.reader import EnvelopeProblem, ReadFailure, TransactionEnd
+from scrub837.reader import ClaimReader, EnvelopeProblem, ReadFailure, TransactionEnd
 from scrub837.results import ClaimResult, TransactionResult
 
 ResultItem = TransactionResult | EnvelopeProblem | ReadFailure
 
 
 def iter_results(source: Source, engine: Engine, name: str = "", *, stream_claims: bool = False,
-                 slim: bool = False) -> Iterator[ResultItem | ClaimResult]:
+                 slim: bool = False,
+                 reader: ClaimReader | None = None) -> Iterator[ResultItem | ClaimResult]:
     """Transaction results in file order. With ``stream_claims`` each claim's result is also
     yielded as soon as it is checked (its findings may still grow by its transaction's own);
     with ``slim`` the transaction result holds :meth:`Claim.slim` claims, which keeps memory
     small when the full claims were consumed as they were streamed."""
     pending: list[ClaimResult] = []
     seen: set[str] = set()
-    for item in iter_items(source, name):
+    for item in iter_items(source, name, reader=reader):
         if isinstance(item, Claim):
             findings = engine.check(item)
             if item.clm01 in seen:

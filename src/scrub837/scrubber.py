@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from scrub837.api import Source
 from scrub837.findings import Finding, Location, Severity, Stc
-from scrub837.reader import EnvelopeProblem, ReadFailure
+from scrub837.reader import ClaimReader, EnvelopeProblem, ReadFailure
 from scrub837.results import TransactionResult
 from scrub837.edits import Edit, Engine, builtin_edits, plugin_edits
 from scrub837.rulebook import Rulebook, load_rulebook
@@ -56,11 +56,12 @@ class Scrubber:
         self.engine = Engine(self.rulebook, chosen, today=today)
 
     def results(self, source: Source, name: str = "", *, stream_claims: bool = False,
-                slim: bool = False) -> Iterator[ResultItem]:
+                slim: bool = False, reader: ClaimReader | None = None) -> Iterator[ResultItem]:
         """Stream transaction results (and envelope problems / a read failure) for one input;
-        see :func:`scrub837.scrub.iter_results` for ``stream_claims`` and ``slim``."""
+        see :func:`scrub837.scrub.iter_results` for ``stream_claims``, ``slim`` and
+        ``reader``."""
         return iter_results(source, self.engine, name, stream_claims=stream_claims,
-                            slim=slim)  # type: ignore[return-value]
+                            slim=slim, reader=reader)  # type: ignore[return-value]
 
     def scrub(self, data: bytes, name: str = "", *, show_phi: bool = False,
               ack: "AckConfig | None" = None, now: "datetime | None" = None) -> "ScrubResult":

@@ -46,7 +46,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--control-state", metavar="FILE",
                    help="keep 277CA control numbers in FILE so they never repeat across runs")
     p.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="scrub inputs on N processes (default 1)")
+                   help="scrub inputs on N processes (default 1); a large file is cut at "
+                        "transaction (ST/SE) boundaries and its parts run in parallel")
+    p.add_argument("--split-min-mb", type=float, default=16, metavar="MB",
+                   help="with --jobs, cut files of at least MB megabytes into parts (default 16)")
     add_rule_options(p)
     add_ack_options(p)
     p.set_defaults(handler=handle)
@@ -78,7 +81,8 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.jobs > 1 and "-" not in args.files:
         from scrub837.parallel import scrub_files_parallel
 
-        outcomes = scrub_files_parallel(args.files, args, options, out_dir, args.jobs)
+        outcomes = scrub_files_parallel(args.files, args, options, out_dir, args.jobs,
+                                        split_min=int(args.split_min_mb * (1 << 20)))
     else:
         outcomes = []
         for name in args.files:

@@ -125,8 +125,12 @@ class Ack277Writer:
     ends the interchange. Unsupported transactions get no 277 (the reports list them)."""
 
     def __init__(self, stream: BinaryIO, config: AckConfig, control: ControlNumbers,
-                 now: datetime) -> None:
+                 now: datetime, *, envelope: bool = True) -> None:
+        """``envelope=False`` writes only the 277 transactions (a ``--jobs`` part): whoever
+        joins the parts writes ISA/GS with :meth:`open_for` and GE/IEA with :meth:`close`."""
         self.stream = stream
+        self.envelope = envelope
+        self.first_isa: Segment | None = None  # the ISA of the first 277 written
         self.config = config
         self.control = control
         self.now = now
@@ -141,9 +145,18 @@ class Ack277Writer:
         end = "~\n" if self.config.newline else "~"
         self.stream.write("".join(s + end for s in segments).encode("ascii", "replace"))
 
-    def _open(self, first: TransactionResult) -> None:
+    @property
+    def transactions(self) -> int:
+        return self._transactions
+
+    def open_for(self, isa: Segment, transactions: int = 0) -> None:
+        """Write ISA/GS answering the interchange ``isa``; ``transactions`` already written
+        elsewhere (joined parts) count in GE01."""
+        self._open_isa(isa)
+        self._transactions += transactions
+
+    def _open_isa(self, isa: Segment) -> None:
         cfg = self.config
-        isa = first.envelope.isa
         receiver = clean(cfg.receiver_id or isa.get(6).strip(), 15) or "UNKNOWN"
         receiver_q = clean(cfg.receiver_qualifier or isa.get(5).strip(), 2) or "ZZ"
         usage = isa.get(15) if isa.get(15) in ("P", "T") else "P"
@@ -163,8 +176,10 @@ class Ack277Writer:
     def add(self, result: TransactionResult) -> None:
         if not result.supported or result.header is None:
             return
-        if not self._opened:
-            self._open(result)
+        if self.first_isa is None:
+            self.first_isa = result.envelope.isa
+        if not self._opened and self.envelope:
+            self._open_isa(result.envelope.isa)
         self._transactions += 1
         self._write(self._transaction(result))
 

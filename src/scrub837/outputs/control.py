@@ -14,18 +14,36 @@ _MAX = 999_999_999
 
 
 class ControlNumbers:
-    def __init__(self, state_file: Path | None = None, *, start: int = 1) -> None:
+    def __init__(self, state_file: Path | None = None, *, start: int = 1,
+                 durable: bool = True) -> None:
+        """``durable=False``: the state file only makes numbers unique among the processes of
+        one run (``--jobs``), so it is not fsynced."""
         self.state_file = state_file
+        self.durable = durable
         self._next = start
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, object]:
-        return {"state_file": self.state_file, "next": self._next}
+        return {"state_file": self.state_file, "next": self._next, "durable": self.durable}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.state_file = state["state_file"]  # type: ignore[assignment]
         self._next = state["next"]  # type: ignore[assignment]
+        self.durable = bool(state.get("durable", True))
         self._lock = threading.Lock()
+
+    @classmethod
+    def shared_for_run(cls, folder: Path, token: str, start: int) -> ControlNumbers:
+        """A counter the worker processes of one run share (a locked file in ``folder``,
+        removed by :meth:`remove`)."""
+        state = folder / f".scrub837-control.{token}.json"
+        state.write_text(json.dumps({"next": start}))
+        return cls(state, durable=False)
+
+    def remove(self) -> None:
+        if self.state_file is not None:
+            for p in (self.state_file, self.state_file.with_name(self.state_file.name + ".lock")):
+                p.unlink(missing_ok=True)
 
     def block(self, index: int, size: int = 1_000_000) -> ControlNumbers:
         """Numbers for the ``index``-th of several parallel workers: a disjoint range (or the
@@ -33,6 +51,10 @@ class ControlNumbers:
         if self.state_file is not None:
             return self
         return ControlNumbers(start=self._next + index * size)
+
+    def peek(self) -> int:
+        """The next number an in-memory counter would hand out (no reservation)."""
+        return self._next
 
     def take(self, count: int = 1) -> int:
         """Reserve ``count`` consecutive numbers; returns the first."""
@@ -64,8 +86,9 @@ class ControlNumbers:
                 tmp = self.state_file.with_name(f".{self.state_file.name}.{os.getpid()}.tmp")
                 with open(tmp, "w") as f:
                     json.dump({"next": first + count}, f)
-                    f.flush()
-                    os.fsync(f.fileno())
+                    if self.durable:
+                        f.flush()
+                        os.fsync(f.fileno())
                 os.replace(tmp, self.state_file)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)

@@ -195,11 +195,14 @@ def claim_section(result: ClaimResult, *, show_phi: bool) -> etree._Element:
 
 class HtmlReportWriter:
     def __init__(self, stream: BinaryIO, *, show_phi: bool = False,
-                 title: str = "scrub837 report") -> None:
+                 title: str = "scrub837 report", envelope: bool = True) -> None:
+        """``envelope=False`` (a ``--jobs`` part) writes only the claim sections to ``stream``;
+        :meth:`join` writes the page from such parts."""
         self.stream = stream
         self.show_phi = show_phi
         self.title = title
-        self._body = tempfile.SpooledTemporaryFile(max_size=2 << 20)
+        self._body: BinaryIO = (tempfile.SpooledTemporaryFile(max_size=2 << 20)  # type: ignore[assignment]
+                                if envelope else stream)
         self._problems: list[Finding] = []
         self._failure: ReadFailure | None = None
         self._streamed = 0  # claims of the open transaction rendered as they came
@@ -290,6 +293,25 @@ class HtmlReportWriter:
         out.append(E.p({"class": "sub"}, "Warnings do not reject a claim (a 277CA has no "
                        "warning status); they are shown here and in the JSON report."))
         return out
+
+    @property
+    def titles(self) -> dict[str, str]:
+        return self._titles
+
+    @property
+    def problems(self) -> list[Finding]:
+        return self._problems
+
+    def join(self, fragments: list[BinaryIO], titles: list[dict[str, str]],
+             problems: list[Finding], summary: FileSummary) -> None:
+        """The page from parts written with ``envelope=False``, in order."""
+        for part in titles:
+            for rule, title in part.items():
+                self._titles.setdefault(rule, title)
+        self._problems = list(problems)
+        for fragment in fragments:
+            shutil.copyfileobj(fragment, self._body)
+        self.close(summary)
 
     def close(self, summary: FileSummary) -> None:
         head = E.head(E.meta(charset="utf-8"), E.title(self.title), E.style(_CSS))

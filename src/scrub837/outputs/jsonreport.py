@@ -9,6 +9,7 @@ claims (which keep only the rejected lines)."""
 from __future__ import annotations
 
 import json
+import shutil
 from typing import BinaryIO
 
 from scrub837.claims import Claim
@@ -82,14 +83,34 @@ def summary_dict(summary: FileSummary) -> dict[str, object]:
 
 
 class JsonReportWriter:
-    def __init__(self, stream: BinaryIO, *, show_phi: bool = False) -> None:
+    def __init__(self, stream: BinaryIO, *, show_phi: bool = False, envelope: bool = True) -> None:
+        """``envelope=False`` (a ``--jobs`` part) writes only the transactions, comma-separated;
+        :meth:`join` writes the whole report from such parts."""
         self.stream = stream
         self.show_phi = show_phi
         self._first = True
         self._problems: list[Finding] = []
         self._failure: ReadFailure | None = None
         self._lines: list[list[dict[str, object]]] = []
-        stream.write(b'{"schema":"' + SCHEMA.encode() + b'","transactions":[')
+        if envelope:
+            stream.write(b'{"schema":"' + SCHEMA.encode() + b'","transactions":[')
+
+    @property
+    def problems(self) -> list[Finding]:
+        return self._problems
+
+    def join(self, fragments: list[BinaryIO], problems: list[Finding],
+             summary: FileSummary) -> None:
+        """The report from parts written with ``envelope=False``, in order."""
+        for fragment in fragments:
+            first = fragment.read(1)
+            if not first:
+                continue
+            self.stream.write((b"" if self._first else b",") + first)
+            shutil.copyfileobj(fragment, self.stream)
+            self._first = False
+        self._problems = list(problems)
+        self.close(summary)
 
     def add_claim(self, result: ClaimResult) -> None:
         self._lines.append(lines_with_findings(result))

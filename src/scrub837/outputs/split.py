@@ -60,11 +60,26 @@ def _line_break(claim: Claim) -> str:
     return "\r\n" if gap >= 2 else ("\n" if gap == 1 else "")
 
 
-class _Side:
-    """One output file's open envelope state."""
+class Written(NamedTuple):
+    """One transaction a ``--jobs`` part wrote without envelopes: the interchange and group it
+    belongs in, its size in the part's file, and the input's terminator and line break."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    isa: Segment
+    gs: Segment
+    size: int
+    term: str
+    brk: str
+
+
+class _Side:
+    """One output file's open envelope state. With ``envelope=False`` (a ``--jobs`` part) only
+    ST..SE are written and ``log`` says where each belongs; :meth:`enter` and
+    :meth:`close_interchange` write the envelopes when the parts are joined."""
+
+    def __init__(self, stream: BinaryIO, envelope: bool = True) -> None:
         self.stream = stream
+        self.envelope = envelope
+        self.log: list[Written] = []
         self.isa: Segment | None = None
         self.gs: Segment | None = None
         self.groups = 0
@@ -72,9 +87,28 @@ class _Side:
         self.claims = 0
         self.term = "~"
         self.brk = "\n"
+        self.size = 0
 
     def put(self, text: str) -> None:
-        self.stream.write((text + self.term + self.brk).encode("latin-1"))
+        data = (text + self.term + self.brk).encode("latin-1")
+        self.size += len(data)
+        self.stream.write(data)
+
+    def enter(self, isa: Segment, gs: Segment, term: str, brk: str) -> None:
+        """Open (or stay in) the interchange and group of the next transaction."""
+        self.term, self.brk = term, brk
+        if not self.envelope:
+            return
+        if self.isa is None or self.isa.ordinal != isa.ordinal:
+            self.close_interchange()
+            self.put(isa.text())
+            self.isa, self.groups = isa, 0
+        if self.gs is None or self.gs.ordinal != gs.ordinal:
+            self.close_group()
+            self.put(gs.text())
+            self.gs, self.transactions = gs, 0
+            self.groups += 1
+        self.transactions += 1
 
     def close_group(self) -> None:
         if self.gs is not None:
@@ -91,19 +125,8 @@ class _Side:
 
     def write(self, result: TransactionResult, claims: list[_Entry]) -> None:
         env = result.envelope
-        first = claims[0]
-        self.term = env.delims.segment
-        self.brk = first.brk
-        if self.isa is None or self.isa.ordinal != env.isa.ordinal:
-            self.close_interchange()
-            self.put(env.isa.text())
-            self.isa, self.groups = env.isa, 0
-        if self.gs is None or self.gs.ordinal != env.gs.ordinal:
-            self.close_group()
-            self.put(env.gs.text())
-            self.gs, self.transactions = env.gs, 0
-            self.groups += 1
-        self.transactions += 1
+        self.enter(env.isa, env.gs, env.delims.segment, claims[0].brk)
+        start = self.size
         assert result.header is not None
         count = 0
         for seg in result.header.segments:
@@ -144,6 +167,8 @@ class _Side:
             self.claims += 1
         st02 = env.st.get(2)
         self.put(sep.join(["SE", str(count + 1), st02]))
+        if not self.envelope:
+            self.log.append(Written(env.isa, env.gs, self.size - start, self.term, self.brk))
 
 
 class SplitWriter:
@@ -151,9 +176,9 @@ class SplitWriter:
     as it is checked (``add_claim``: only the claim's text is kept) and then the transaction
     result with slim claims (``add``), which decides the sides with the final verdicts."""
 
-    def __init__(self, accepted: BinaryIO, rejected: BinaryIO) -> None:
-        self.accepted = _Side(accepted)
-        self.rejected = _Side(rejected)
+    def __init__(self, accepted: BinaryIO, rejected: BinaryIO, *, envelope: bool = True) -> None:
+        self.accepted = _Side(accepted, envelope)
+        self.rejected = _Side(rejected, envelope)
         self._buffer: list[_Entry] = []
         self._caches: tuple[dict[int, _Block], ...] = ({}, {}, {})
 
@@ -186,5 +211,21 @@ class SplitWriter:
             self.rejected.write(result, rej)
 
     def close(self) -> None:
-        self.accepted.close_interchange()
-        self.rejected.close_interchange()
+        if self.accepted.envelope:
+            self.accepted.close_interchange()
+            self.rejected.close_interchange()
+
+
+def join_side(stream: BinaryIO, parts: list[tuple[BinaryIO, list[Written]]]) -> int:
+    """Write one side (accepted or rejected) from ``--jobs`` parts: each part's transactions in
+    order, inside the envelopes they came from (opened and closed, counts rewritten, as a
+    one-process run writes them). Returns the number of transactions written."""
+    side = _Side(stream)
+    count = 0
+    for source, log in parts:
+        for w in log:
+            side.enter(w.isa, w.gs, w.term, w.brk)
+            stream.write(source.read(w.size))
+            count += 1
+    side.close_interchange()
+    return count

@@ -161,6 +161,19 @@ class Lexer:
         return self._ordinal
 
     @property
+    def offset(self) -> int:
+        """Byte offset of the first character not yet part of a segment."""
+        return self._offset
+
+    def resume(self, delims: Delimiters, offset: int, ordinal: int) -> None:
+        """Start mid-file: the next byte fed is at ``offset`` and follows segment ``ordinal``
+        of an interchange with ``delims`` (``--jobs`` parts of one large file)."""
+        self._delims = delims
+        self._offset = offset
+        self._ordinal = ordinal
+        self._seen_any = True
+
+    @property
     def delimiters(self) -> Delimiters | None:
         return self._delims
 
