@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
@@ -29,14 +29,18 @@ def money(text: str) -> Decimal:
 class ClaimResult:
     claim: Claim
     findings: tuple[Finding, ...]
+    _rejected: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:  # asked for by every output: decided once
+        object.__setattr__(self, "_rejected", any(f.rejects for f in self.findings))
 
     @property
     def verdict(self) -> Verdict:
-        return Verdict.REJECTED if any(f.rejects for f in self.findings) else Verdict.ACCEPTED
+        return Verdict.REJECTED if self._rejected else Verdict.ACCEPTED
 
     @property
     def rejected(self) -> bool:
-        return self.verdict is Verdict.REJECTED
+        return self._rejected
 
     @property
     def rejecting(self) -> tuple[Finding, ...]:

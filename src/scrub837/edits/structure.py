@@ -64,7 +64,10 @@ def line_controls(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
 
 
 def characters(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+    search = _BAD_CHAR.search
     for seg in claim.segments:
+        if not search("".join(seg.elements)):  # one search per segment, not per element
+            continue
         for index, value in enumerate(seg.elements):
             found = _BAD_CHAR.search(value)
             if found:

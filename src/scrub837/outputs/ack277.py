@@ -9,6 +9,7 @@ rejected the claim gets a 2220D loop. Warnings never appear: a 277CA has no warn
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from scrub837.x12.lexer import Segment
 #: Our delimiters (* : ^ ~), the ones 837s commonly use (| > { !), and '<' (fix texts write
 #: placeholders like <NDC>): replaced by spaces in every value copied into the 277CA.
 _BAD = str.maketrans({c: " " for c in "*:^~\r\n|<>{!"})
+_NOT_PRINTABLE = re.compile(r"[^ -~]+")
 STC12_MAX = 264
 SOURCE_ENTITIES = ("AY", "PR")  # 2100A NM101: clearinghouse or payer
 SOURCE_QUALIFIERS = ("46", "FI", "PI", "XV")  # 2100A NM108
@@ -51,7 +53,7 @@ class AckConfig:
 
 def clean(value: str, limit: int = 80) -> str:
     """A value copied into the 277CA: no delimiter or control characters, bounded length."""
-    text = "".join(ch for ch in value.translate(_BAD) if " " <= ch <= "~")
+    text = _NOT_PRINTABLE.sub("", value.translate(_BAD))
     return " ".join(text.split())[:limit]
 
 

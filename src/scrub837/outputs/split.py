@@ -88,11 +88,19 @@ class _Side:
         self.term = "~"
         self.brk = "\n"
         self.size = 0
+        self._buf: list[str] = []
 
     def put(self, text: str) -> None:
-        data = (text + self.term + self.brk).encode("latin-1")
-        self.size += len(data)
-        self.stream.write(data)
+        self._buf.append(text)
+
+    def flush(self) -> None:
+        """Write what :meth:`put` collected (one write per transaction, not per segment)."""
+        if self._buf:
+            end = self.term + self.brk
+            data = (end.join(self._buf) + end).encode("latin-1")
+            self._buf.clear()
+            self.size += len(data)
+            self.stream.write(data)
 
     def enter(self, isa: Segment, gs: Segment, term: str, brk: str) -> None:
         """Open (or stay in) the interchange and group of the next transaction."""
@@ -109,12 +117,14 @@ class _Side:
             self.gs, self.transactions = gs, 0
             self.groups += 1
         self.transactions += 1
+        self.flush()
 
     def close_group(self) -> None:
         if self.gs is not None:
             sep = self.gs.delims.element
             self.put(sep.join(["GE", str(self.transactions), self.gs.get(6)]))
             self.gs = None
+            self.flush()
 
     def close_interchange(self) -> None:
         self.close_group()
@@ -122,6 +132,7 @@ class _Side:
             sep = self.isa.delims.element
             self.put(sep.join(["IEA", str(self.groups), self.isa.get(13)]))
             self.isa = None
+            self.flush()
 
     def write(self, result: TransactionResult, claims: list[_Entry]) -> None:
         env = result.envelope
@@ -167,6 +178,7 @@ class _Side:
             self.claims += 1
         st02 = env.st.get(2)
         self.put(sep.join(["SE", str(count + 1), st02]))
+        self.flush()
         if not self.envelope:
             self.log.append(Written(env.isa, env.gs, self.size - start, self.term, self.brk))
 
