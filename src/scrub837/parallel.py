@@ -22,20 +22,21 @@ from scrub837.outputs.control import ControlNumbers
 from scrub837.parts import (NotSplittable, Part, PartOutcome, join_parts, plan,
                             remove_fragments, scrub_part)
 from scrub837.pipeline import FileOutcome, OutputOptions, scrub_file
+from scrub837.scrubber import Scrubber
 
 SPLIT_MIN_BYTES = 16 << 20  # a file this large is cut into parts when --jobs > 1
 PARTS_PER_JOB = 4  # smaller parts balance the workers; each part costs a little joining
 
-_SCRUBBER = None
+_SCRUBBER: Scrubber | None = None
 
 
 def _init(rules: str | None, crosswalk: str | None, mue: list[str], payers: str | None) -> None:
     global _SCRUBBER
     import gc
 
-    from scrub837.scrubber import Scrubber
-
     gc.set_threshold(50_000, 50, 100)
+    if _SCRUBBER is not None:  # inherited from the parent (fork): loaded once, shared pages
+        return
     _SCRUBBER = Scrubber(Path(rules) if rules else None,
                          crosswalk=Path(crosswalk) if crosswalk else None,
                          mue=[Path(m) for m in mue],
@@ -80,10 +81,14 @@ def _split(pool: ProcessPoolExecutor, path: str, out_dir: Path, options: OutputO
 
 
 def scrub_files_parallel(files: list[str], args: argparse.Namespace, options: OutputOptions,
-                         out_dir: Path, jobs: int, *,
-                         split_min: int = SPLIT_MIN_BYTES) -> list[FileOutcome]:
+                         out_dir: Path, jobs: int, *, split_min: int = SPLIT_MIN_BYTES,
+                         scrubber: Scrubber | None = None) -> list[FileOutcome]:
     """Scrub ``files`` on ``jobs`` processes; files of ``split_min`` bytes or more (and not
-    ``--validate``, which needs pyx12 on the whole file) are cut into parts."""
+    ``--validate``, which needs pyx12 on the whole file) are cut into parts. ``scrubber``,
+    when given, is what the workers use where processes are forked (Linux); elsewhere each
+    worker loads the rules named in ``args``."""
+    global _SCRUBBER
+    _SCRUBBER = scrubber
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = max(1, min(jobs, os.cpu_count() or 1))
     shared = None
@@ -104,5 +109,6 @@ def scrub_files_parallel(files: list[str], args: argparse.Namespace, options: Ou
                     pending.append(pool.submit(_one, path, str(out_dir), options))
             return [p.result() if isinstance(p, Future) else p for p in pending]
     finally:
+        _SCRUBBER = None
         if shared is not None:
             shared.remove()

@@ -38,6 +38,7 @@ from scrub837.x12.envelope import SUPPORTED_VERSIONS, EnvelopeState
 from scrub837.x12.lexer import Lexer, Segment, X12SyntaxError
 
 READ_CHUNK = 1 << 20
+_ENVELOPE_IDS = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
 _BODY = (".277", ".accepted.837", ".rejected.837", ".report.json", ".report.html")
 
 
@@ -61,11 +62,12 @@ class Part:
 def plan(stream: BinaryIO, name: str, target: int) -> Iterator[Part]:
     """Parts of about ``target`` bytes (at least one transaction each), in file order.
     Raises :class:`NotSplittable` (possibly after yielding parts) when the file is irregular."""
-    lexer = Lexer()
+    lexer = Lexer(only=_ENVELOPE_IDS)  # other segments are counted, not split
     env = EnvelopeState(file=name)
     index = 0
     run: list[int] | None = None  # [start, end, ordinal] of the open run
     in_txn = False
+    prev = 0  # ordinal of the last envelope segment
 
     def cut() -> Iterator[Part]:
         nonlocal run, index
@@ -81,6 +83,9 @@ def plan(stream: BinaryIO, name: str, target: int) -> Iterator[Part]:
             segments = lexer.feed(chunk) if chunk else lexer.close()
             for seg in segments:
                 sid = seg.elements[0]
+                if not in_txn and seg.ordinal != prev + 1:  # only envelope segments are built
+                    raise NotSplittable("a segment outside a transaction")
+                prev = seg.ordinal
                 if sid == "ST":
                     if in_txn or env.gs is None or env.isa is None:
                         raise NotSplittable("ST inside a transaction or outside a group")
@@ -100,13 +105,11 @@ def plan(stream: BinaryIO, name: str, target: int) -> Iterator[Part]:
                     run[1] = seg.end
                     if run[1] - run[0] >= target:
                         yield from cut()
-                elif sid in ("ISA", "GS", "GE", "IEA"):
+                else:  # ISA, GS, GE, IEA
                     if in_txn:
                         raise NotSplittable(f"{sid} inside a transaction")
                     yield from cut()
                     getattr(env, "on_" + sid.lower())(seg)
-                elif not in_txn:
-                    raise NotSplittable("a segment outside a transaction")
                 if env.findings or lexer.notices:
                     raise NotSplittable("an envelope problem or irregularity")
             if not chunk:

@@ -82,7 +82,8 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         from scrub837.parallel import scrub_files_parallel
 
         outcomes = scrub_files_parallel(args.files, args, options, out_dir, args.jobs,
-                                        split_min=int(args.split_min_mb * (1 << 20)))
+                                        split_min=int(args.split_min_mb * (1 << 20)),
+                                        scrubber=scrubber)
     else:
         outcomes = []
         for name in args.files:

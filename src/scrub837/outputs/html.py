@@ -336,11 +336,9 @@ class HtmlReportWriter:
             for rule, title in part.items():
                 self._titles.setdefault(rule, title)
         self._problems = list(problems)
-        for fragment in fragments:
-            shutil.copyfileobj(fragment, self._body)
-        self.close(summary)
+        self.close(summary, fragments)
 
-    def close(self, summary: FileSummary) -> None:
+    def close(self, summary: FileSummary, fragments: Iterable[BinaryIO] = ()) -> None:
         head = E.head(E.meta(charset="utf-8"), E.title(self.title), E.style(_CSS))
         body = E.body(E.h1(self.title), E.p({"class": "sub"}, "Pre-scrub of J-code drug lines."
                                                               " Patient names and IDs are "
@@ -355,6 +353,8 @@ class HtmlReportWriter:
         self._body.seek(0)
         shutil.copyfileobj(self._body, self.stream)
         self._body.close()
+        for fragment in fragments:  # claim sections written by --jobs parts, in order
+            shutil.copyfileobj(fragment, self.stream, 1 << 20)
         self.stream.write(b"</div>" + after)
 
 

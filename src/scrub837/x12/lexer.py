@@ -145,8 +145,12 @@ class Lexer:
     """Incremental lexer: ``feed(chunk)`` returns the segments completed by that chunk;
     ``close()`` returns nothing more and raises when the input ends inside a segment."""
 
-    def __init__(self, *, max_segment: int = DEFAULT_MAX_SEGMENT) -> None:
+    def __init__(self, *, max_segment: int = DEFAULT_MAX_SEGMENT,
+                 only: frozenset[str] | None = None) -> None:
+        """``only``: build segments with these ids only; the others are counted (their
+        ordinals stay exact) but not split into elements (a fast scan for envelopes)."""
         self._max_segment = max_segment
+        self._only = only
         self._pending: list[str] = []  # text after the last terminator, not yet a segment
         self._pending_len = 0
         self._offset = 0  # byte offset of the first pending character
@@ -297,6 +301,7 @@ class Lexer:
         append = out.append
         new = tuple.__new__
         limit = self._max_segment
+        only = self._only
         for i, part in enumerate(parts):
             seg_start = pos
             size = len(part)
@@ -319,6 +324,10 @@ class Lexer:
                 if not part:
                     continue
             ordinal += 1
+            if only is not None:
+                cut = part.find(sep, 0, 4)
+                if (part[:cut] if cut > 0 else part) not in only:
+                    continue
             elements = tuple(part.split(sep))
             append(new(Segment, (ordinal, seg_start, pos, elements, delims)))
             if part[0] == "I" and elements[0] == "IEA":
