@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from scrub837.claims import ServiceLine
 from scrub837.edits._engine import EditContext
 
 
+@lru_cache(maxsize=4096)  # units, quantities and charges repeat
 def number(text: str) -> Decimal | None:
     """A numeric element as Decimal; None when it is empty or not a finite number."""
     if not text:
@@ -21,6 +23,7 @@ def number(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+@lru_cache(maxsize=4096)  # a file's dates repeat: parse each once
 def ccyymmdd(text: str) -> date | None:
     if len(text) != 8 or not text.isdigit():
         return None

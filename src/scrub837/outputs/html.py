@@ -69,6 +69,9 @@ def _split_element(element: str) -> tuple[str, int, int] | None:
     return m.group(1), int(m.group(2)), int(m.group(3) or 0)
 
 
+_PRIVATE_IDS = frozenset(("NM1", "DMG", "N3", "N4"))  # the segments _masked_values may mask
+
+
 def _masked_values(seg: Segment, private: bool) -> list[str]:
     elements = seg.elements
     values = ([safe(v) for v in elements] if _NOT_XML.search("".join(elements))
@@ -165,7 +168,11 @@ def _row(seg: Segment, cls: str, found: list[Finding], private: bool) -> str:
     value escaped), which is several times faster than building elements; rows with findings
     are built with lxml."""
     if not found:
-        text = seg.delims.element.join(_masked_values(seg, private)) + seg.delims.segment
+        elements = seg.elements
+        text = seg.delims.element.join(elements)
+        if (private and elements[0] in _PRIVATE_IDS) or _NOT_XML.search(text):
+            text = seg.delims.element.join(_masked_values(seg, private))
+        text += seg.delims.segment
         return (f'<tr class="{cls}"><td class="ord">{seg.ordinal}</td><td class="seg">'
                 f'{escape(text, quote=False)}</td><td></td></tr>')
     tr = etree.Element("tr", {"class": cls})
