@@ -2,6 +2,7 @@
 
     python benchmarks/memory.py --size-mb 200            # issue: extract a >= 200 MB 837P
     python benchmarks/memory.py --size-mb 1000 --scrub   # the full scrub on 1 GB
+    python benchmarks/memory.py --file big.837 --scrub --jobs 2   # cut into parts, 2 processes
 
 Generates the file (streamed, constant memory) unless --file is given, runs the step in a child
 process and reads its peak RSS with wait4. Exits 1 when the peak is at or above --limit-mb.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +48,9 @@ def main() -> int:
     p.add_argument("--scrub", action="store_true", help="measure the full scrub with outputs")
     p.add_argument("--limit-mb", type=float, default=100)
     p.add_argument("--keep", action="store_true", help="keep the generated file")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="with --scrub: scrub on N processes (a large file is cut into parts); "
+                        "the peak is the largest process's")
     args = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="scrub837-mem-"))
     path = args.file or work / "big.837"
@@ -54,14 +59,17 @@ def main() -> int:
                         str(args.size_mb), "--out", str(path)], check=True)
     size = path.stat().st_size / 1e6
     if args.scrub:
-        cmd = [sys.executable, "-m", "scrub837", "scrub", str(path), "--out", str(work / "out")]
+        cmd = [sys.executable, "-m", "scrub837", "scrub", str(path), "--out", str(work / "out"),
+               "--jobs", str(args.jobs)]
     else:
         cmd = [sys.executable, "-c", EXTRACT, str(path)]
     rss, seconds, out = peak(cmd)
-    print(f"{'scrub' if args.scrub else 'extract'} of {size:.0f} MB: peak RSS {rss:.1f} MB, "
+    what = (f"scrub --jobs {args.jobs}" if args.jobs > 1 else "scrub") if args.scrub else "extract"
+    print(f"{what} of {size:.0f} MB: peak RSS {rss:.1f} MB, "
           f"{seconds:.0f} s ({out.splitlines()[-1] if out else ''})")
     if args.file is None and not args.keep:
         path.unlink()
+    shutil.rmtree(work / "out", ignore_errors=True)
     return 0 if rss < args.limit_mb else 1
 
 

@@ -119,6 +119,8 @@ def plan(stream: BinaryIO, name: str, target: int) -> Iterator[Part]:
     if in_txn or env.open_at_end(lexer.segments_read) or env.findings or lexer.notices:
         raise NotSplittable("the file ends inside an envelope")
     yield from cut()
+    if index == 0:
+        raise NotSplittable("no transaction to cut")
 
 
 @dataclass
