@@ -77,6 +77,32 @@ def test_line_break_style_follows_the_input() -> None:
     assert validate_837(acc).ok and validate_837(rej).ok
 
 
+def test_mixed_line_breaks_in_one_transaction_take_the_first_claims_style() -> None:
+    """Claims are kept as joined text with their own line break; a half takes the style of its
+    first claim and re-joins the others exactly (no segment lost, merged or split)."""
+    lf = (SAMPLES / "837p_clean.837").read_text("latin-1")
+    second = lf.index("CLM*", lf.index("CLM*") + 1)
+    for brk in (b"", b"\r\n"):
+        data = (lf[:second] + lf[second:].replace("~\n", "~" + brk.decode())).encode("latin-1")
+        texts = claim_texts(data)
+        assert len(texts) >= 3
+        for reject, acc_brk, rej_brk in ((set(), b"\n", None), ({0}, brk, b"\n"),
+                                         ({1}, b"\n", brk)):
+            acc, rej = split(data, reject)
+            assert claim_texts(acc) == [t for i, t in enumerate(texts) if i not in reject]
+            assert claim_texts(rej) == [t for i, t in enumerate(texts) if i in reject]
+            for part, style in ((acc, acc_brk), (rej, rej_brk)):
+                if style is None:
+                    assert part == b""
+                    continue
+                end = b"~" + style
+                assert part.count(end) == part.count(b"~") == len(segs(part))
+                assert part.endswith(end)
+                assert part.count(b"\n") == (part.count(end) if style else 0)
+                assert part.count(b"\r") == (part.count(end) if style == b"\r\n" else 0)
+                assert validate_837(part).ok
+
+
 def test_envelopes_only_where_they_carry_claims_with_original_control_numbers() -> None:
     data = (SAMPLES / "837p_multi_isa.837").read_bytes()
     everything = results(data)

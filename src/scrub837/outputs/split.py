@@ -17,12 +17,29 @@ from scrub837.results import ClaimResult, TransactionResult
 from scrub837.x12.lexer import Segment
 
 
+class _Body(NamedTuple):
+    """Segments as one string: joined by ``end`` (terminator + line break), ``n`` of them.
+    One string per claim instead of one per segment keeps a buffered transaction small."""
+
+    text: str
+    n: int
+    end: str
+
+    @staticmethod
+    def of(segments: "tuple[Segment, ...]", end: str) -> "_Body":
+        return _Body(end.join([s.text() for s in segments]), len(segments), end)
+
+    def joined(self, end: str) -> str:
+        """The text with ``end`` between segments (the terminator never occurs inside one)."""
+        return self.text if end == self.end else end.join(self.text.split(self.end))
+
+
 class _Block(NamedTuple):
     """An HL block as text: its ordinal (identity), HL elements, and the other segments."""
 
     ordinal: int
     hl: tuple[str, ...]
-    texts: tuple[str, ...]
+    body: _Body
 
 
 class _Entry(NamedTuple):
@@ -31,24 +48,26 @@ class _Entry(NamedTuple):
     provider: _Block
     subscriber: _Block
     patient: _Block | None
-    texts: tuple[str, ...]
+    body: _Body
     brk: str
 
 
-def _block(block: HlBlock, cache: dict[int, _Block]) -> _Block:
+def _block(block: HlBlock, cache: dict[int, _Block], end: str) -> _Block:
     key = block.hl.ordinal
     found = cache.get(key)
     if found is None:
-        found = _Block(key, block.hl.elements, tuple(s.text() for s in block.segments[1:]))
+        found = _Block(key, block.hl.elements, _Body.of(block.segments[1:], end))
         cache.clear()  # blocks arrive in file order: only the latest one is shared
         cache[key] = found
     return found
 
 
 def _entry(claim: Claim, caches: tuple[dict[int, _Block], ...]) -> _Entry:
-    return _Entry(_block(claim.provider, caches[0]), _block(claim.subscriber, caches[1]),
-                  _block(claim.patient, caches[2]) if claim.patient is not None else None,
-                  tuple(seg.text() for seg in claim.segments), _line_break(claim))
+    brk = _line_break(claim)
+    end = claim.clm.delims.segment + brk
+    return _Entry(_block(claim.provider, caches[0], end), _block(claim.subscriber, caches[1], end),
+                  _block(claim.patient, caches[2], end) if claim.patient is not None else None,
+                  _Body.of(claim.segments, end), brk)
 
 
 def _line_break(claim: Claim) -> str:
@@ -146,6 +165,7 @@ class _Side:
         numbers: dict[int, int] = {}  # block ordinal -> new HL number
         last: dict[str, int] = {"20": 0, "22": 0, "23": 0}
         sep = env.delims.element
+        end = self.term + self.brk
 
         def block(b: _Block, parent: int | None) -> int:
             nonlocal count
@@ -156,9 +176,9 @@ class _Side:
             if len(hl) > 2:
                 hl[2] = str(parent) if parent is not None else ""
             self.put(sep.join(hl))
-            for text in b.texts:
-                self.put(text)
-            count += 1 + len(b.texts)
+            if b.body.n:
+                self.put(b.body.joined(end))
+            count += 1 + b.body.n
             return new
 
         for claim in claims:
@@ -172,9 +192,9 @@ class _Side:
             if claim.patient is not None and last["23"] != claim.patient.ordinal:
                 block(claim.patient, numbers[claim.subscriber.ordinal])
                 last["23"] = claim.patient.ordinal
-            for text in claim.texts:
-                self.put(text)
-            count += len(claim.texts)
+            if claim.body.n:
+                self.put(claim.body.joined(end))
+            count += claim.body.n
             self.claims += 1
         st02 = env.st.get(2)
         self.put(sep.join(["SE", str(count + 1), st02]))
