@@ -20,6 +20,7 @@ locked counter, so they are unique but not in file order.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from scrub837.x12.envelope import SUPPORTED_VERSIONS, EnvelopeState
 from scrub837.x12.lexer import Lexer, Segment, X12SyntaxError
 
 READ_CHUNK = 1 << 20
+COPY_CHUNK = 1 << 18  # joining copies fragments in chunks: memory stays flat
 _ENVELOPE_IDS = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
 _BODY = (".277", ".accepted.837", ".rejected.837", ".report.json", ".report.html")
 
@@ -260,7 +262,7 @@ def join_parts(name: str, parts: list[PartOutcome], out_dir: Path,
             ack = Ack277Writer(ack_out, options.ack, options.control, options.now)
             ack.open_for(first_isa, ack_total)
             for f in fragments(".277"):
-                ack_out.write(f.read())
+                shutil.copyfileobj(f, ack_out, COPY_CHUNK)
             ack.close()
             keep.add(".277")
         accepted = join_side(outs.open(".accepted.837"),

@@ -361,7 +361,7 @@ class HtmlReportWriter:
         shutil.copyfileobj(self._body, self.stream)
         self._body.close()
         for fragment in fragments:  # claim sections written by --jobs parts, in order
-            shutil.copyfileobj(fragment, self.stream, 1 << 20)
+            shutil.copyfileobj(fragment, self.stream, 1 << 18)
         self.stream.write(b"</div>" + after)
 
 

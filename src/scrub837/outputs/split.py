@@ -257,7 +257,17 @@ def join_side(stream: BinaryIO, parts: list[tuple[BinaryIO, list[Written]]]) -> 
     for source, log in parts:
         for w in log:
             side.enter(w.isa, w.gs, w.term, w.brk)
-            stream.write(source.read(w.size))
+            _copy(source, stream, w.size)
             count += 1
     side.close_interchange()
     return count
+
+
+def _copy(source: BinaryIO, target: BinaryIO, size: int, chunk: int = 1 << 18) -> None:
+    """Copy ``size`` bytes in chunks (a transaction's text can be large: memory stays flat)."""
+    while size > 0:
+        data = source.read(min(chunk, size))
+        if not data:
+            raise OSError(f"a part's fragment ended {size} bytes early")
+        target.write(data)
+        size -= len(data)
