@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -73,7 +74,8 @@ class TransactionResult:
     envelope: Envelope
     header: TransactionHeader | None
     se: Segment | None
-    claims: tuple[ClaimResult, ...]
+    #: a tuple, or a :class:`~scrub837.spool.Spool` when a streamed transaction was large
+    claims: Sequence[ClaimResult]
     findings: tuple[Finding, ...]
     supported: bool
 

@@ -1,8 +1,9 @@
 """Claims -> verdicts, one transaction at a time. Pure apart from what the engine consults.
 
-Memory is bounded by the largest transaction: claim results are held until their SE, because
-an SE problem (e.g. a wrong SE01) rejects every claim of the transaction. The 837 TR3
-recommends at most 5,000 claims per ST/SE.
+Claim results are held until their SE, because an SE problem (e.g. a wrong SE01) rejects
+every claim of the transaction. The 837 TR3 recommends at most 5,000 claims per ST/SE; with
+``slim`` a larger transaction's results are spooled to disk beyond that (:mod:`scrub837.spool`),
+so memory stays flat whatever the transaction's size.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from scrub837.claims import Claim
 from scrub837.edits import Engine, Hit
 from scrub837.reader import ClaimReader, EnvelopeProblem, ReadFailure, TransactionEnd
 from scrub837.results import ClaimResult, TransactionResult
+from scrub837.spool import SeenKeys, Spool
 
 ResultItem = TransactionResult | EnvelopeProblem | ReadFailure
 
@@ -24,17 +26,18 @@ def iter_results(source: Source, engine: Engine, name: str = "", *, stream_claim
     """Transaction results in file order. With ``stream_claims`` each claim's result is also
     yielded as soon as it is checked (its findings may still grow by its transaction's own);
     with ``slim`` the transaction result holds :meth:`Claim.slim` claims, which keeps memory
-    small when the full claims were consumed as they were streamed."""
-    pending: list[ClaimResult] = []
-    seen: set[str] = set()
+    small when the full claims were consumed as they were streamed, and spools a transaction's
+    results to disk beyond :data:`~scrub837.spool.SPOOL_LIMIT` claims (its ``claims`` is then
+    a :class:`~scrub837.spool.Spool`, read in order as often as needed)."""
+    pending: list[ClaimResult] | Spool[ClaimResult] = Spool() if slim else []
+    seen = SeenKeys()
     for item in iter_items(source, name, reader=reader):
         if isinstance(item, Claim):
             findings = engine.check(item)
-            if item.clm01 in seen:
+            if seen.add(item.clm01):
                 dup = engine.finding(Hit("CLAIM_DUPLICATE", None, item.clm, "CLM01"), item)
                 if dup is not None:
                     findings += (dup,)
-            seen.add(item.clm01)
             result = ClaimResult(item, findings)
             if stream_claims:
                 yield result
@@ -43,11 +46,18 @@ def iter_results(source: Source, engine: Engine, name: str = "", *, stream_claim
                 result = ClaimResult(item.slim(keep), findings)
             pending.append(result)
         elif isinstance(item, TransactionEnd):
-            claims = tuple(pending)
-            pending = []
-            seen = set()
-            if item.rejected:
-                claims = tuple(ClaimResult(c.claim, c.findings + item.findings) for c in claims)
+            claims: tuple[ClaimResult, ...] | Spool[ClaimResult]
+            if isinstance(pending, Spool):
+                claims, pending = pending, Spool()
+                if item.rejected:
+                    extra = item.findings
+                    claims = claims.map(lambda c: ClaimResult(c.claim, c.findings + extra))
+            else:
+                claims, pending = tuple(pending), []
+                if item.rejected:
+                    claims = tuple(ClaimResult(c.claim, c.findings + item.findings)
+                                   for c in claims)
+            seen = SeenKeys()
             result_t = TransactionResult(item.envelope, item.header, item.se, claims,
                                          item.findings, item.supported)
             del claims  # do not keep this transaction alive while the next one is read

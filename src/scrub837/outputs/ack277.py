@@ -10,6 +10,7 @@ rejected the claim gets a 2220D loop. Warnings never appear: a 277CA has no warn
 from __future__ import annotations
 
 import re
+from itertools import chain, groupby
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from scrub837.edits._util import ccyymmdd
 from scrub837.findings import Finding, Stc
 from scrub837.outputs.control import ControlNumbers
 from scrub837.results import ClaimResult, TransactionResult, money
+from scrub837.spool import Spool, spooled
 from scrub837.x12.lexer import Segment
 
 #: Our delimiters (* : ^ ~), the ones 837s commonly use (| > { !), and '<' (fix texts write
@@ -122,6 +124,28 @@ def _composites(findings: Iterable[Finding]) -> list[Stc]:
     return out or [Stc("A3", "21")]
 
 
+def _provider_key(c: ClaimResult) -> tuple[str, int]:
+    return (c.claim.provider.hl_id, c.claim.provider.hl.ordinal)
+
+
+class _Totals:
+    """One billing provider's counts and amounts in a transaction (for its 2200C)."""
+
+    __slots__ = ("acc", "rej", "acc_amt", "rej_amt")
+
+    def __init__(self) -> None:
+        self.acc = self.rej = 0
+        self.acc_amt = self.rej_amt = Decimal(0)
+
+    def add(self, c: ClaimResult) -> None:
+        if c.rejected:
+            self.rej += 1
+            self.rej_amt += c.charge
+        else:
+            self.acc += 1
+            self.acc_amt += c.charge
+
+
 class Ack277Writer:
     """Streaming: ``add`` writes one 277 per supported 837 transaction as it comes; ``close``
     ends the interchange. Unsupported transactions get no 277 (the reports list them)."""
@@ -142,6 +166,7 @@ class Ack277Writer:
         self._gs06 = 0
         self._transactions = 0
         self._opened = False
+        self._st02 = ""
 
     def _write(self, segments: list[str]) -> None:
         end = "~\n" if self.config.newline else "~"
@@ -183,7 +208,17 @@ class Ack277Writer:
         if not self._opened and self.envelope:
             self._open_isa(result.envelope.isa)
         self._transactions += 1
-        self._write(self._transaction(result))
+        batch: list[str] = []
+        count = 0
+        for seg in self._transaction(result):  # a large transaction is written as it goes
+            batch.append(seg)
+            if len(batch) >= 4096:
+                count += len(batch)
+                self._write(batch)
+                batch = []
+        count += len(batch)
+        batch.append(f"SE*{count + 1}*{self._st02}")
+        self._write(batch)
 
     def close(self) -> None:
         if not self._opened:
@@ -192,23 +227,48 @@ class Ack277Writer:
 
     # -- one 277 ---------------------------------------------------------------------------
 
-    def _transaction(self, result: TransactionResult) -> list[str]:
+    def _transaction(self, result: TransactionResult) -> Iterator[str]:
+        """The 277's segments from ST to the last claim (``add`` writes SE). Two passes over
+        the claims: totals first (they come before the claims), then the claims, so a
+        spooled transaction is never held in memory."""
         cfg = self.config
         header = result.header
         assert header is not None
-        providers: dict[tuple[str, int], list[ClaimResult]] = {}
+        # per billing provider (2000A loop), in order: the reader gives each claim the latest
+        # HL 20 before it, so a provider's claims are together and its HL ordinal only grows
+        providers: Spool[_Totals] = Spool()
+        contiguous = True
+        last: tuple[str, int] | None = None
+        totals = _Totals()
         for c in result.claims:
-            key = (c.claim.provider.hl_id, c.claim.provider.hl.ordinal)
-            providers.setdefault(key, []).append(c)
+            key = _provider_key(c)
+            if key != last:
+                if last is not None:
+                    contiguous = contiguous and key[1] > last[1]
+                    providers.append(totals)
+                totals, last = _Totals(), key
+            totals.add(c)
+        if last is not None:
+            providers.append(totals)
+        if not contiguous:  # a hand-built result: group in memory
+            by_key: dict[tuple[str, int], _Totals] = {}
+            for c in result.claims:
+                by_key.setdefault(_provider_key(c), _Totals()).add(c)
+            providers.close()
+            providers = spooled(by_key.values())
         # ST02, the 2200A trace, one 2200C trace per provider, one REF*D9 per claim: reserved
         # at once (one locked update of a --control-state file per transaction, not per claim)
         numbers = self._numbers(2 + len(providers) + len(result.claims))
         st02 = f"{next(numbers):04d}"
+        self._st02 = st02
         submitter = header.first("NM1", "41")
-        accepted = [c for c in result.claims if not c.rejected]
-        rejected = [c for c in result.claims if c.rejected]
-        acc_amt = sum((c.charge for c in accepted), Decimal(0))
-        rej_amt = sum((c.charge for c in rejected), Decimal(0))
+        acc_amt = rej_amt = Decimal(0)
+        n_acc = n_rej = 0
+        for t in providers:
+            acc_amt += t.acc_amt
+            rej_amt += t.rej_amt
+            n_acc += t.acc
+            n_rej += t.rej
         entity = cfg.source_entity
         sub_type, sub_name, sub_first, sub_middle = _name(submitter, "SUBMITTER")
         segs = [f"ST*277*{st02}*005010X214",
@@ -229,38 +289,49 @@ class Ack277Writer:
             segs.append(_stc(_composites(result.findings), self.ymd, "U", total))
         else:
             segs.append(_stc([Stc("A1", "19", entity)], self.ymd, "WQ", total))
-        segs += [f"QTY*90*{len(accepted)}", f"QTY*AA*{len(rejected)}",
+        segs += [f"QTY*90*{n_acc}", f"QTY*AA*{n_rej}",
                  f"AMT*YU*{_amount(acc_amt)}", f"AMT*YY*{_amount(rej_amt)}"]
         # 2200C (STC02 not used there): receipt, or the transaction's rejection when the whole
         # ST/SE is rejected
         provider_status = ((_composites(result.findings), "", "U") if result.rejected
                            else ([Stc("A1", "19", entity)], "", "WQ"))
+        yield from segs
+        groups: Iterable[tuple[tuple[str, int], Iterable[ClaimResult]]]
+        if contiguous:
+            groups = groupby(result.claims, key=_provider_key)
+        else:  # claims listed under their provider, providers in order of first claim
+            grouped: dict[tuple[str, int], list[ClaimResult]] = {}
+            for c in result.claims:
+                grouped.setdefault(_provider_key(c), []).append(c)
+            groups = grouped.items()
         hl = 2
-        for claims in providers.values():
+        for (_, claims), t in zip(groups, providers, strict=True):
+            claims = iter(claims)
+            head = next(claims)
+            claims = chain((head,), claims)
             hl += 1
             prov_hl = hl
-            nm1 = claims[0].claim.provider.nm1("85")
+            nm1 = head.claim.provider.nm1("85")
             kind, name, first, middle = _name(nm1, "BILLING PROVIDER")
             sent = nm1.get(8) if nm1 is not None else ""
             qualifier = sent if sent in ("FI", "SV", "XX") else "XX"
-            p_acc = [c for c in claims if not c.rejected]
-            p_rej = [c for c in claims if c.rejected]
-            segs += [f"HL*{prov_hl}*2*19*1",
-                     (f"NM1*85*{kind}*{name}*{first}*{middle}***{qualifier}*"
-                      f"{(clean(nm1.get(9), 80) if nm1 else '') or '0000000000'}"),
-                     f"TRN*1*{next(numbers)}",
-                     _stc(*provider_status, _amount(sum((c.charge for c in claims), Decimal(0)))),
-                     f"QTY*QA*{len(p_acc)}", f"QTY*QC*{len(p_rej)}",
-                     f"AMT*YU*{_amount(sum((c.charge for c in p_acc), Decimal(0)))}",
-                     f"AMT*YY*{_amount(sum((c.charge for c in p_rej), Decimal(0)))}"]
+            yield from [f"HL*{prov_hl}*2*19*1",
+                        (f"NM1*85*{kind}*{name}*{first}*{middle}***{qualifier}*"
+                         f"{(clean(nm1.get(9), 80) if nm1 else '') or '0000000000'}"),
+                        f"TRN*1*{next(numbers)}",
+                        _stc(*provider_status, _amount(t.acc_amt + t.rej_amt)),
+                        f"QTY*QA*{t.acc}", f"QTY*QC*{t.rej}",
+                        f"AMT*YU*{_amount(t.acc_amt)}",
+                        f"AMT*YY*{_amount(t.rej_amt)}"]
             for c in claims:
                 hl += 1
-                segs += self._claim(c, hl, prov_hl, next(numbers))
-        segs.append(f"SE*{len(segs) + 1}*{st02}")
-        return segs
+                yield from self._claim(c, hl, prov_hl, next(numbers))
+        providers.close()
 
     def _numbers(self, count: int) -> Iterator[int]:
-        return iter(self.control.reserve(count))
+        """``count`` numbers reserved at once, produced one by one (a large transaction needs
+        millions)."""
+        return self.control.numbers(count)
 
     def _claim(self, c: ClaimResult, hl: int, parent: int, trace: int) -> list[str]:
         claim = c.claim

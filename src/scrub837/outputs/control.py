@@ -4,6 +4,8 @@ rewritten atomically, so several processes sharing it never hand out one number 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import fcntl
 import json
 import os
@@ -70,6 +72,11 @@ class ControlNumbers:
         999,999,999 (ISA13 has nine digits)."""
         first = self.take(count)
         return tuple((first - 1 + i) % _MAX + 1 for i in range(count))
+
+    def numbers(self, count: int) -> Iterator[int]:
+        """As :meth:`reserve` (reserved now), produced lazily."""
+        first = self.take(count)
+        return ((first - 1 + i) % _MAX + 1 for i in range(count))
 
     def _take_persistent(self, count: int) -> int:
         assert self.state_file is not None

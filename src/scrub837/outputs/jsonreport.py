@@ -16,6 +16,7 @@ from scrub837.claims import Claim
 from scrub837.extract import mask
 from scrub837.findings import Finding
 from scrub837.reader import EnvelopeProblem, ReadFailure
+from scrub837.spool import Spool
 from scrub837.results import ClaimResult, FileSummary, TransactionResult
 
 SCHEMA = "scrub837.report/1"
@@ -91,7 +92,7 @@ class JsonReportWriter:
         self._first = True
         self._problems: list[Finding] = []
         self._failure: ReadFailure | None = None
-        self._lines: list[list[dict[str, object]]] = []
+        self._lines: Spool[list[dict[str, object]]] = Spool()  # streamed claims' lines
         if envelope:
             stream.write(b'{"schema":"' + SCHEMA.encode() + b'","transactions":[')
 
@@ -127,9 +128,9 @@ class JsonReportWriter:
     def _transaction(self, t: TransactionResult) -> None:
         """Written claim by claim, so a 5,000-claim transaction is never one big object."""
         env = t.envelope
-        streamed, self._lines = self._lines, []
+        streamed, self._lines = self._lines, Spool()
         if len(streamed) != len(t.claims):  # not streamed (or not these claims): use t's own
-            streamed = []
+            streamed.close()
         head = {
             "isa13": env.isa13, "gs06": env.gs06, "st02": env.st02, "version": env.version,
             "kind": f"837{env.kind}" if env.kind else "", "supported": t.supported,
@@ -138,6 +139,7 @@ class JsonReportWriter:
         }
         write = self.stream.write
         write((b"" if self._first else b",") + _dumps(head)[:-1] + b',"claims":[')
+        lines = iter(streamed) if streamed else None
         for i, c in enumerate(t.claims):
             write((b"," if i else b"") + _dumps({
                 "clm01": c.claim.clm01,
@@ -149,9 +151,10 @@ class JsonReportWriter:
                 "billing_provider_npi": c.claim.billing_npi,
                 "patient": _person(c.claim, self.show_phi),
                 "findings": [f.to_dict() for f in c.findings],
-                "lines": streamed[i] if streamed else lines_with_findings(c),
+                "lines": next(lines) if lines is not None else lines_with_findings(c),
             }))
         write(b"]}")
+        streamed.close()
 
     def close(self, summary: FileSummary) -> None:
         tail = {

@@ -10,10 +10,13 @@ all went to the other half keeps HL04=1 (pyx12 does not check HL04 against the c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import chain
 from typing import BinaryIO, NamedTuple
 
 from scrub837.claims import Claim, HlBlock
 from scrub837.results import ClaimResult, TransactionResult
+from scrub837.spool import Spool
 from scrub837.x12.lexer import Segment
 
 
@@ -111,6 +114,8 @@ class _Side:
 
     def put(self, text: str) -> None:
         self._buf.append(text)
+        if len(self._buf) >= 4096:  # a large transaction is written as it goes
+            self.flush()
 
     def flush(self) -> None:
         """Write what :meth:`put` collected (one write per transaction, not per segment)."""
@@ -153,9 +158,13 @@ class _Side:
             self.isa = None
             self.flush()
 
-    def write(self, result: TransactionResult, claims: list[_Entry]) -> None:
+    def write(self, result: TransactionResult, claims: Iterable[_Entry]) -> None:
+        """One transaction of this side (``claims``: at least one, in order)."""
         env = result.envelope
-        self.enter(env.isa, env.gs, env.delims.segment, claims[0].brk)
+        claims = iter(claims)
+        first = next(claims)
+        claims = chain((first,), claims)
+        self.enter(env.isa, env.gs, env.delims.segment, first.brk)
         start = self.size
         assert result.header is not None
         count = 0
@@ -211,7 +220,7 @@ class SplitWriter:
     def __init__(self, accepted: BinaryIO, rejected: BinaryIO, *, envelope: bool = True) -> None:
         self.accepted = _Side(accepted, envelope)
         self.rejected = _Side(rejected, envelope)
-        self._buffer: list[_Entry] = []
+        self._buffer: Spool[_Entry] = Spool()  # a transaction's claims until its SE
         self._caches: tuple[dict[int, _Block], ...] = ({}, {}, {})
 
     def add_claim(self, result: ClaimResult) -> None:
@@ -226,21 +235,25 @@ class SplitWriter:
         return self.rejected.claims
 
     def add(self, result: TransactionResult) -> None:
-        buffered, self._buffer = self._buffer, []
-        if not result.supported or result.header is None:
-            return
-        if buffered:
-            if len(buffered) != len(result.claims):
-                raise ValueError("claims given to add_claim do not match the transaction")
-            entries = buffered
-        else:
-            entries = [_entry(c.claim, self._caches) for c in result.claims]
-        acc = [e for e, c in zip(entries, result.claims, strict=True) if not c.rejected]
-        rej = [e for e, c in zip(entries, result.claims, strict=True) if c.rejected]
-        if acc:
-            self.accepted.write(result, acc)
-        if rej:
-            self.rejected.write(result, rej)
+        buffered, self._buffer = self._buffer, Spool()
+        try:
+            if not result.supported or result.header is None:
+                return
+            entries: Iterable[_Entry]
+            if buffered:
+                if len(buffered) != len(result.claims):
+                    raise ValueError("claims given to add_claim do not match the transaction")
+                entries = buffered
+            else:
+                entries = [_entry(c.claim, self._caches) for c in result.claims]
+            rejected = sum(1 for c in result.claims if c.rejected)
+            for side, want, n in ((self.accepted, False, len(result.claims) - rejected),
+                                  (self.rejected, True, rejected)):
+                if n:
+                    side.write(result, (e for e, c in zip(entries, result.claims, strict=True)
+                                        if c.rejected is want))
+        finally:
+            buffered.close()
 
     def close(self) -> None:
         if self.accepted.envelope:
