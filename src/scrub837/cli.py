@@ -91,11 +91,9 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
 
 
 def main() -> None:
-    import gc
+    from scrub837 import _runtime
 
-    # Claims are trees (no reference cycles): reference counting frees them, so the cycle
-    # collector need not scan the young generation every 700 allocations.
-    gc.set_threshold(50_000, 50, 100)
+    _runtime.tune()  # GC threshold, malloc thresholds (see _runtime)
     try:
         code = run(sys.argv[1:], sys.stdout, sys.stderr)
     except KeyboardInterrupt:

@@ -32,9 +32,9 @@ _SCRUBBER: Scrubber | None = None
 
 def _init(rules: str | None, crosswalk: str | None, mue: list[str], payers: str | None) -> None:
     global _SCRUBBER
-    import gc
+    from scrub837 import _runtime
 
-    gc.set_threshold(50_000, 50, 100)
+    _runtime.tune()
     if _SCRUBBER is not None:  # inherited from the parent (fork): loaded once, shared pages
         return
     _SCRUBBER = Scrubber(Path(rules) if rules else None,

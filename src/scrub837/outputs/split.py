@@ -171,15 +171,16 @@ class _Side:
         for seg in result.header.segments:
             self.put(seg.text())
             count += 1
-        numbers: dict[int, int] = {}  # block ordinal -> new HL number
+        hl_count = 0  # new HL numbers, in order
+        number: dict[str, int] = {"20": 0, "22": 0}  # the current provider's and subscriber's
         last: dict[str, int] = {"20": 0, "22": 0, "23": 0}
         sep = env.delims.element
         end = self.term + self.brk
 
         def block(b: _Block, parent: int | None) -> int:
-            nonlocal count
-            new = len(numbers) + 1
-            numbers[b.ordinal] = new
+            nonlocal count, hl_count
+            hl_count += 1
+            new = hl_count
             hl = list(b.hl)
             hl[1] = str(new)
             if len(hl) > 2:
@@ -193,13 +194,13 @@ class _Side:
         for claim in claims:
             prov = claim.provider
             if last["20"] != prov.ordinal:
-                block(prov, None)
+                number["20"] = block(prov, None)
                 last["20"], last["22"], last["23"] = prov.ordinal, 0, 0
             if last["22"] != claim.subscriber.ordinal:
-                block(claim.subscriber, numbers[prov.ordinal])
+                number["22"] = block(claim.subscriber, number["20"])
                 last["22"], last["23"] = claim.subscriber.ordinal, 0
             if claim.patient is not None and last["23"] != claim.patient.ordinal:
-                block(claim.patient, numbers[claim.subscriber.ordinal])
+                block(claim.patient, number["22"])
                 last["23"] = claim.patient.ordinal
             if claim.body.n:
                 self.put(claim.body.joined(end))
