@@ -217,3 +217,19 @@ def test_control_state_never_repeats_across_processes(tmp_path: Path) -> None:
     assert len(numbers) == len(set(numbers)) == 300
     assert json.loads(state.read_text()) == {"next": 301}
     assert not [p for p in state.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_claims_out_of_provider_order_are_listed_under_their_provider() -> None:
+    """A hand-built result whose claims interleave billing providers (the reader never gives
+    one) gets the 277 of the same claims in provider order: grouped in memory, not streamed."""
+    (t,) = sample("837p_clean.837")
+    keys = [c.claim.provider.hl.ordinal for c in t.claims]
+    assert len(set(keys)) == 2
+    first = [c for c in t.claims if c.claim.provider.hl.ordinal == keys[0]]
+    second = [c for c in t.claims if c.claim.provider.hl.ordinal != keys[0]]
+    mixed = [first[0], second[0], *first[1:], *second[1:]]
+    grouped = first + second
+    assert [c.claim.provider.hl.ordinal for c in mixed] != sorted(keys)
+    ack = write([replace(t, claims=tuple(mixed))])
+    assert ack == write([replace(t, claims=tuple(grouped))])
+    valid(ack)

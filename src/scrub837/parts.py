@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from scrub837.findings import Finding
+from scrub837.outputs import COPY_CHUNK
 from scrub837.outputs.ack277 import Ack277Writer
 from scrub837.outputs.html import HtmlReportWriter
 from scrub837.outputs.jsonreport import JsonReportWriter
@@ -39,7 +40,6 @@ from scrub837.x12.envelope import SUPPORTED_VERSIONS, EnvelopeState
 from scrub837.x12.lexer import Lexer, Segment, X12SyntaxError
 
 READ_CHUNK = 1 << 20
-COPY_CHUNK = 1 << 18  # joining copies fragments in chunks: memory stays flat
 _ENVELOPE_IDS = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
 _BODY = (".277", ".accepted.837", ".rejected.837", ".report.json", ".report.html")
 

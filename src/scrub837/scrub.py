@@ -46,17 +46,16 @@ def iter_results(source: Source, engine: Engine, name: str = "", *, stream_claim
                 result = ClaimResult(item.slim(keep), findings)
             pending.append(result)
         elif isinstance(item, TransactionEnd):
-            claims: tuple[ClaimResult, ...] | Spool[ClaimResult]
-            if isinstance(pending, Spool):
-                claims, pending = pending, Spool()
-                if item.rejected:
-                    extra = item.findings
-                    claims = claims.map(lambda c: ClaimResult(c.claim, c.findings + extra))
-            else:
-                claims, pending = tuple(pending), []
-                if item.rejected:
-                    claims = tuple(ClaimResult(c.claim, c.findings + item.findings)
-                                   for c in claims)
+            claims = pending if isinstance(pending, Spool) else tuple(pending)
+            pending = Spool() if slim else []
+            if item.rejected:
+                extra = item.findings
+
+                def reject(c: ClaimResult) -> ClaimResult:
+                    return ClaimResult(c.claim, c.findings + extra)
+
+                claims = (claims.map(reject) if isinstance(claims, Spool)
+                          else tuple(map(reject, claims)))
             seen = SeenKeys()
             result_t = TransactionResult(item.envelope, item.header, item.se, claims,
                                          item.findings, item.supported)

@@ -103,9 +103,7 @@ class Spool(Sequence[T], Generic[T]):
 
     def map(self, fn: Callable[[T], U]) -> Spool[U]:
         """A new spool of ``fn(item)`` for each item (this one is closed)."""
-        out: Spool[U] = Spool(self.limit)
-        for item in self:
-            out.append(fn(item))
+        out = spooled((fn(item) for item in self), self.limit)
         self.close()
         return out
 
@@ -150,28 +148,27 @@ class SeenKeys:
         """Insert ``h``; False when it was there already."""
         shard = h >> 56
         table = self._tables[shard]
-        mask = len(table) - 1
-        i = h & mask
-        while True:
-            found = table[i]
-            if found == h:
-                return False
-            if not found:
-                break
-            i = (i + 1) & mask
+        i = _slot(table, h)
+        if table[i]:
+            return False
         table[i] = h
         used = self._used[shard] = self._used[shard] + 1
         if used * 4 > len(table) * 3:
             grown = array("Q", [0]) * (2 * len(table))
-            gmask = len(grown) - 1
             for v in table:
                 if v:
-                    j = v & gmask
-                    while grown[j]:
-                        j = (j + 1) & gmask
-                    grown[j] = v
+                    grown[_slot(grown, v)] = v
             self._tables[shard] = grown
         return True
+
+
+def _slot(table: array[int], h: int) -> int:
+    """Where ``h`` is in ``table``, or the empty slot it goes to (linear probing)."""
+    mask = len(table) - 1
+    i = h & mask
+    while table[i] and table[i] != h:
+        i = (i + 1) & mask
+    return i
 
 
 def _fingerprint(key: str) -> int:

@@ -146,6 +146,13 @@ class _Totals:
             self.acc_amt += c.charge
 
 
+def _totals(claims: Iterable[ClaimResult]) -> _Totals:
+    totals = _Totals()
+    for c in claims:
+        totals.add(c)
+    return totals
+
+
 class Ack277Writer:
     """Streaming: ``add`` writes one 277 per supported 837 transaction as it comes; ``close``
     ends the interchange. Unsupported transactions get no 277 (the reports list them)."""
@@ -250,12 +257,12 @@ class Ack277Writer:
             totals.add(c)
         if last is not None:
             providers.append(totals)
-        if not contiguous:  # a hand-built result: group in memory
-            by_key: dict[tuple[str, int], _Totals] = {}
+        grouped: dict[tuple[str, int], list[ClaimResult]] = {}
+        if not contiguous:  # a hand-built result: claims listed under their provider, in memory
             for c in result.claims:
-                by_key.setdefault(_provider_key(c), _Totals()).add(c)
+                grouped.setdefault(_provider_key(c), []).append(c)
             providers.close()
-            providers = spooled(by_key.values())
+            providers = spooled(_totals(claims) for claims in grouped.values())
         # ST02, the 2200A trace, one 2200C trace per provider, one REF*D9 per claim: reserved
         # at once (one locked update of a --control-state file per transaction, not per claim)
         numbers = self._numbers(2 + len(providers) + len(result.claims))
@@ -296,14 +303,8 @@ class Ack277Writer:
         provider_status = ((_composites(result.findings), "", "U") if result.rejected
                            else ([Stc("A1", "19", entity)], "", "WQ"))
         yield from segs
-        groups: Iterable[tuple[tuple[str, int], Iterable[ClaimResult]]]
-        if contiguous:
-            groups = groupby(result.claims, key=_provider_key)
-        else:  # claims listed under their provider, providers in order of first claim
-            grouped: dict[tuple[str, int], list[ClaimResult]] = {}
-            for c in result.claims:
-                grouped.setdefault(_provider_key(c), []).append(c)
-            groups = grouped.items()
+        groups: Iterable[tuple[tuple[str, int], Iterable[ClaimResult]]] = (
+            groupby(result.claims, key=_provider_key) if contiguous else grouped.items())
         hl = 2
         for (_, claims), t in zip(groups, providers, strict=True):
             claims = iter(claims)

@@ -70,8 +70,7 @@ class ControlNumbers:
     def reserve(self, count: int) -> tuple[int, ...]:
         """``count`` numbers in one go (one locked update of the state file), wrapping after
         999,999,999 (ISA13 has nine digits)."""
-        first = self.take(count)
-        return tuple((first - 1 + i) % _MAX + 1 for i in range(count))
+        return tuple(self.numbers(count))
 
     def numbers(self, count: int) -> Iterator[int]:
         """As :meth:`reserve` (reserved now), produced lazily."""

@@ -21,6 +21,7 @@ from lxml import etree
 from lxml.builder import E
 
 from scrub837.claims import Claim, HlBlock
+from scrub837.outputs import COPY_CHUNK
 from scrub837.extract import mask
 from scrub837.findings import Finding
 from scrub837.reader import EnvelopeProblem, ReadFailure
@@ -361,7 +362,7 @@ class HtmlReportWriter:
         shutil.copyfileobj(self._body, self.stream)
         self._body.close()
         for fragment in fragments:  # claim sections written by --jobs parts, in order
-            shutil.copyfileobj(fragment, self.stream, 1 << 18)
+            shutil.copyfileobj(fragment, self.stream, COPY_CHUNK)
         self.stream.write(b"</div>" + after)
 
 

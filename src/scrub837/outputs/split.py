@@ -15,6 +15,7 @@ from itertools import chain
 from typing import BinaryIO, NamedTuple
 
 from scrub837.claims import Claim, HlBlock
+from scrub837.outputs import COPY_CHUNK
 from scrub837.results import ClaimResult, TransactionResult
 from scrub837.spool import Spool
 from scrub837.x12.lexer import Segment
@@ -277,10 +278,10 @@ def join_side(stream: BinaryIO, parts: list[tuple[BinaryIO, list[Written]]]) -> 
     return count
 
 
-def _copy(source: BinaryIO, target: BinaryIO, size: int, chunk: int = 1 << 18) -> None:
+def _copy(source: BinaryIO, target: BinaryIO, size: int) -> None:
     """Copy ``size`` bytes in chunks (a transaction's text can be large: memory stays flat)."""
     while size > 0:
-        data = source.read(min(chunk, size))
+        data = source.read(min(COPY_CHUNK, size))
         if not data:
             raise OSError(f"a part's fragment ended {size} bytes early")
         target.write(data)
