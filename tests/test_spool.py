@@ -103,3 +103,24 @@ def test_one_large_transaction_is_scrubbed_in_flat_memory(
     spooled = _traced_peak(src, tmp_path / "spilled", scrubber)
     assert spooled < held / 2, (spooled, held)
     assert_same_outputs(tmp_path / "memory", tmp_path / "spilled")
+
+
+def test_a_full_disk_while_spooling_is_an_error_for_that_file_and_keeps_the_input(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from scrub837.pipeline import OutputError
+
+    def full(*args: object, **kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    src = tmp_path / "in.837"
+    src.write_bytes((SAMPLES / "837p_defects.837").read_bytes())
+    before = src.read_bytes()
+    monkeypatch.setattr(spool, "SPOOL_LIMIT", 1)
+    monkeypatch.setattr(spool.tempfile, "TemporaryFile", full)
+    with pytest.raises(OutputError) as caught:
+        scrub_file(src, Scrubber(), tmp_path / "out", OPTIONS)
+    assert str(src) in str(caught.value) and "No space left" in str(caught.value)
+    assert src.read_bytes() == before
+    assert list((tmp_path / "out").iterdir()) == []  # no half-written output left behind
