@@ -29,7 +29,7 @@ from typing import BinaryIO
 from scrub837.findings import Finding
 from scrub837.outputs import COPY_CHUNK
 from scrub837.outputs.ack277 import Ack277Writer
-from scrub837.outputs.html import HtmlReportWriter
+from scrub837.outputs.html import HtmlPart, HtmlReportWriter
 from scrub837.outputs.jsonreport import JsonReportWriter
 from scrub837.outputs.split import SplitWriter, Written, join_side
 from scrub837.pipeline import FileOutcome, OutputError, OutputOptions, _Outputs
@@ -138,7 +138,7 @@ class PartOutcome:
     rejected: list[Written] = field(default_factory=list)
     accepted_claims: int = 0
     rejected_claims: int = 0
-    titles: dict[str, str] = field(default_factory=dict)
+    html: HtmlPart = field(default_factory=HtmlPart)
     problems: list[Finding] = field(default_factory=list)
     irregular: str = ""  # set when the part did not read as planned: the join falls back
 
@@ -207,13 +207,13 @@ def scrub_part(path: Path, name: str, part: Part, scrubber: Scrubber, out_dir: P
                 split.add(item)
             elif isinstance(item, ReadFailure | EnvelopeProblem):
                 outcome.irregular = type(item).__name__
+        outcome.html = html.finish()
         for stream in streams.values():
             stream.close()
         outcome.ack_transactions, outcome.ack_isa = ack.transactions, ack.first_isa
         outcome.accepted, outcome.rejected = split.accepted.log, split.rejected.log
         outcome.accepted_claims = split.accepted_claims
         outcome.rejected_claims = split.rejected_claims
-        outcome.titles = html.titles
         outcome.problems = json_report.problems
         return outcome
     except BaseException:
@@ -278,8 +278,8 @@ def join_parts(name: str, parts: list[PartOutcome], out_dir: Path,
         JsonReportWriter(outs.open(".report.json"), show_phi=options.show_phi).join(
             fragments(".report.json"), problems, built)
         HtmlReportWriter(outs.open(".report.html"), show_phi=options.show_phi,
-                         title=f"scrub837 report: {stem}").join(
-            fragments(".report.html"), [p.titles for p in parts], problems, built)
+                         title=f"scrub837 report: {stem}", json_name=f"{stem}.report.json"
+                         ).join(fragments(".report.html"), [p.html for p in parts], built)
         for f in opened:
             f.close()
         return FileOutcome(name, built, outs.commit(keep), parts=len(parts))

@@ -132,7 +132,8 @@ def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Pat
         split = SplitWriter(outs.open(".accepted.837"), outs.open(".rejected.837"))
         json_report = JsonReportWriter(outs.open(".report.json"), show_phi=options.show_phi)
         html = HtmlReportWriter(outs.open(".report.html"), show_phi=options.show_phi,
-                                title=f"scrub837 report: {stem}")
+                                title=f"scrub837 report: {stem}",
+                                json_name=f"{stem}.report.json")
         summary = SummaryBuilder(name)
         failure: ReadFailure | None = None
         validated: list[bytes] = []
@@ -191,8 +192,14 @@ def error_text(name: str, summary: FileSummary, failure: ReadFailure | None) -> 
         where = f"segment {failure.segment}" if failure.segment else "start of file"
         lines.append(f"where: {where} (byte {failure.offset})")
         lines.append(f"problem: {failure.message}")
-        lines.append("the input cannot be read as X12 from that point on; claims in complete "
-                     "transactions before it were answered in the 277CA and reports")
+        if summary.transactions:
+            lines.append(f"the input cannot be read as X12 from that point on; the "
+                         f"{summary.claims} claims of the {summary.transactions} complete "
+                         "transactions before it were answered in the 277CA and reports; "
+                         "claims after the last complete transaction were not answered")
+        else:
+            lines.append("the input cannot be read as X12 from that point on; no transaction "
+                         "was complete before it, so no claim was answered (no 277CA)")
     elif summary.transactions == 0:
         lines.append("problem: no 837P (005010X222A1) or 837I (005010X223A2) transaction "
                      "could be read")

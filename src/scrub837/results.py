@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 
 from scrub837.claims import Claim, Envelope, ServiceLine, TransactionHeader
@@ -24,6 +24,13 @@ def money(text: str) -> Decimal:
     except (InvalidOperation, ValueError):
         return Decimal(0)
     return value if value.is_finite() else Decimal(0)
+
+
+def dollars(amount: Decimal) -> str:
+    """An amount as money: ``Decimal("42390")`` -> ``$42,390.00``, ``-$12.50`` (cents rounded
+    half up). Every report and summary line formats charges with it."""
+    cents = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return ("-" if cents < 0 else "") + f"${abs(cents):,.2f}"
 
 
 @dataclass(frozen=True, slots=True)
