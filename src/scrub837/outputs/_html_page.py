@@ -101,7 +101,8 @@ class Row:
     payer: str
     dates: str
     charge: str
-    rules: tuple[str, ...]  # the deciding rules first (rejections, or warnings), no repeats
+    rules: tuple[str, ...]  # the rejecting rules, then the warnings, no repeats
+    rejecting: int  # how many of ``rules`` reject
 
 
 def date_text(first: str, last: str) -> str:
@@ -127,7 +128,8 @@ def worklist_row(n: int, row: Row, href: str, kind: str, titles: dict[str, str])
     if len(row.rules) > 1:
         reason += (f' <span class="more" title="{escape(safe(", ".join(row.rules[1:])))}">'
                    f"+{len(row.rules) - 1} more</span>")
-    classes = " ".join(f"r-{rule_class(r)}" for r in row.rules)
+    classes = " ".join(f"{'r' if i < row.rejecting else 'v'}-{rule_class(r)}"
+                       for i, r in enumerate(row.rules))
     return (f'<tr class="w {kind} {classes}"><td class="num">{n:,}</td>'
             f'<td class="nowrap">{clm}</td><td class="nowrap">{_text(row.patient)}</td>'
             f'<td class="nowrap">{_text(row.payer)}</td><td class="nowrap">{row.dates}</td>'
@@ -149,7 +151,8 @@ def reasons_table(rejects: list[tuple[str, int]], warns: list[tuple[str, int]],
         for rule, n in items:
             rows.append(E.tr(
                 E.td(E.span({"class": f"badge {kind}"}, label)),
-                E.td(E.a({"href": f"#only-{rule_class(rule)}", "class": "rule"}, safe(rule))),
+                E.td(E.a({"href": f"#{'only' if kind == 'reject' else 'warn'}-{rule_class(rule)}",
+                          "class": "rule"}, safe(rule))),
                 E.td(safe(titles.get(rule) or BUILTIN_TITLES.get(rule, ""))),
                 E.td({"class": "num"}, f"{n:,}")))
     return E.table({"class": "summary reasons"},
@@ -157,14 +160,20 @@ def reasons_table(rejects: list[tuple[str, int]], warns: list[tuple[str, int]],
                    E.tbody(*rows))
 
 
-def filter_notes(rules: list[str], titles: dict[str, str]) -> list[etree._Element]:
-    return [E.p({"class": "filter", "id": f"only-{rule_class(r)}"},
-                "Showing only the claims with ", E.strong(safe(r)), " ",
+def filter_notes(rejects: list[str], warns: list[str],
+                 titles: dict[str, str]) -> list[etree._Element]:
+    return [E.p({"class": "filter", "id": f"{prefix}-{rule_class(r)}"},
+                f"Showing only the claims {what} ", E.strong(safe(r)), " ",
                 safe(titles.get(r) or BUILTIN_TITLES.get(r, "")), " (among the rows listed). ",
                 E.a({"href": "#worklist"}, "Show all claims"))
+            for prefix, what, rules in (("only", "rejected for", rejects),
+                                        ("warn", "with the warning", warns))
             for r in rules]
 
 
-def filter_css(rules: list[str]) -> str:
-    return "".join(f"#only-{c}:target~table tr.w:not(.r-{c}){{display:none}}"
+def filter_css(rejects: list[str], warns: list[str]) -> str:
+    """While ``#only-RULE`` (``#warn-RULE``) is the target, hide the rows without the rule
+    rejecting (warning)."""
+    return "".join(f"#{prefix}-{c}:target~table tr.w:not(.{row}-{c}){{display:none}}"
+                   for prefix, row, rules in (("only", "r", rejects), ("warn", "v", warns))
                    for c in map(rule_class, rules))

@@ -43,6 +43,11 @@ def _rows(parts: list[HtmlPart], offsets: list[dict[str, int]], rejected: bool,
     return out
 
 
+def _render(rows: list[tuple[Row, str]], kind: str, titles: dict[str, str]) -> Iterator[bytes]:
+    for n, (row, href) in enumerate(rows, start=1):
+        yield worklist_row(n, row, href, kind, titles)
+
+
 def _left_out(what: str, total: int, listed: int, full: int, json_name: str) -> list[etree._Element]:
     if total <= min(listed, full):
         return []
@@ -119,17 +124,18 @@ def page_top(title: str, show_phi: bool, json_name: str, limits: ReportLimits,
     out.append(E.table({"class": "summary strip"}, E.tr(*[E.th(x) for x in labels]),
                        E.tr(*[E.td({"class": "num"}, v) for v in values])))
     warn_list = sorted(warns.items(), key=lambda kv: (-kv[1], kv[0]))
-    rules = list(dict.fromkeys([r for r, _ in s.reasons] + [r for r, _ in warn_list]))
+    rejects, warned = [r for r, _ in s.reasons], [r for r, _ in warn_list]
+    rules = rejects + warned
     rejected_rows = _rows(parts, offsets, True, limits)
     warned_rows = _rows(parts, offsets, False, limits)
     nav = [E.a({"href": "#worklist"}, f"Rejected claims ({total['r']:,})")]
     if total["w"]:
         nav += [" \u00b7 ", E.a({"href": "#warned"}, f"Accepted with warnings ({total['w']:,})")]
     if rules:
-        nav += [" \u00b7 ", E.a({"href": "#reasons"}, f"Reasons ({len(rules):,})")]
+        nav += [" \u00b7 ", E.a({"href": "#reasons"}, f"Reasons ({len(set(rules)):,})")]
     if s.claims:
         out.append(E.p({"class": "nav"}, *nav))
-    work: list[etree._Element] = filter_notes(rules, titles)
+    work: list[etree._Element] = filter_notes(rejects, warned, titles)
     work.append(E.h2({"id": "worklist"}, f"Rejected claims: the worklist ({total['r']:,})"))
     work.extend(_left_out("rejected claims", total["r"], limits.rejected_rows,
                           limits.rejected_full, json_name))
@@ -159,7 +165,7 @@ def page_top(title: str, show_phi: bool, json_name: str, limits: ReportLimits,
     out.append(E.div({"id": "claims"}, CLAIMS))
     head = E.head(E.meta(charset="utf-8"),
                   E.meta(name="viewport", content="width=device-width, initial-scale=1"),
-                  E.title(safe(title)), E.style(CSS + filter_css(rules)))
+                  E.title(safe(title)), E.style(CSS + filter_css(rejects, warned)))
     page = etree.tostring(E.html({"lang": "en"}, head, E.body(*out)), method="html",
                           encoding="utf-8", doctype="<!DOCTYPE html>")
     pieces: list[bytes | Iterator[bytes] | None] = []
@@ -168,8 +174,7 @@ def page_top(title: str, show_phi: bool, json_name: str, limits: ReportLimits,
         before, found, page = page.partition(marker.encode("utf-8"))
         pieces.append(before)
         if found:
-            pieces.append(worklist_row(n, row, href, kind, titles)
-                          for n, (row, href) in enumerate(rows, start=1))
+            pieces.append(_render(rows, kind, titles))
         else:
             page, before = before, b""
             pieces.pop()

@@ -193,16 +193,15 @@ class HtmlReportWriter:
             if not c.findings:
                 continue
             rejected = c.rejected
+            rejecting = list(dict.fromkeys(f.rule_id for f in c.findings if f.rejects))
+            rules = tuple(dict.fromkeys(
+                rejecting + [f.rule_id for f in c.findings if not f.rejects]))
             if rejected:
                 index, part.rejected = part.rejected, part.rejected + 1
                 full, rows, kind = lim.rejected_full, lim.rejected_rows, "r"
-                rules = tuple(dict.fromkeys(
-                    [f.rule_id for f in c.findings if f.rejects]
-                    + [f.rule_id for f in c.findings if not f.rejects]))
             else:
                 index, part.warned = part.warned, part.warned + 1
                 full, rows, kind = lim.warned_full, lim.warned_rows, "w"
-                rules = tuple(dict.fromkeys(f.rule_id for f in c.findings))
             for rule in {f.rule_id for f in c.findings if not f.rejects}:
                 part.warn_counts[rule] = part.warn_counts.get(rule, 0) + 1
             ordinal = c.claim.clm.ordinal
@@ -219,7 +218,7 @@ class HtmlReportWriter:
                 lo, hi = c.claim.date_range()
                 row = Row(index, ordinal, written, txn, anchor, c.claim.clm01,
                           _person(c, self.show_phi), _payer(c), date_text(lo, hi),
-                          dollars(c.charge), rules)
+                          dollars(c.charge), rules, len(rejecting))
                 (part.rejected_rows if rejected else part.warned_rows).append(row)
 
     def _note_titles(self, findings: tuple[Finding, ...]) -> None:
