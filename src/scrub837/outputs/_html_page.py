@@ -121,7 +121,9 @@ def _text(value: str) -> str:
 def worklist_row(n: int, row: Row, href: str, kind: str, titles: dict[str, str]) -> bytes:
     """One worklist row as HTML text (every value escaped): rows are written one at a time."""
     name = _text(row.clm01) or "(no CLM01)"
-    clm = f'<a href="{escape(href)}">{name}</a>' if href else name
+    clm = (f'<a href="{escape(href)}">{name}</a>' if href else
+           f'<span class="nolink" title="not shown in full on this page: see the JSON report">'
+           f"{name}</span>")
     first = row.rules[0] if row.rules else ""
     reason = (f'<span class="rule">{_text(first)}</span> '
               f'<span class="title">{_text(titles.get(first, ""))}</span>')
