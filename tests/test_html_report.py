@@ -238,3 +238,17 @@ def test_a_rejected_transaction_past_the_limits_links_nothing_missing(
     outcomes = [scrub_part(src, str(src), p, scrubber(), two, options, "t") for p in parts]
     join_parts(str(src), outcomes, two, options)
     assert_same_outputs(tmp_path / "one", two)
+
+
+@pytest.mark.parametrize("name", ["837p_defects.837", "bad_count_mismatch.837",
+                                  "837p_multi_isa.837", "837i_outpatient.837"])
+def test_the_library_page_is_the_streamed_page(tmp_path: Path, name: str) -> None:
+    """``Scrubber.scrub().render_html()`` (whole claims, final findings) writes the page the
+    file pipeline writes from streamed claims and slim transaction results."""
+    src = SAMPLES / name
+    scrub_file(src, scrubber(), tmp_path, OutputOptions())
+    streamed = (tmp_path / f"{name}.report.html").read_text()
+    streamed = streamed.replace(f"scrub837 report: {name}", "T").replace(
+        f"{name}.report.json", "the JSON report")
+    whole = scrubber().scrub(src.read_bytes(), str(src)).render_html().decode()
+    assert whole.replace(f"scrub837 report: {src}", "T") == streamed
