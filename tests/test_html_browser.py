@@ -125,6 +125,9 @@ def test_the_defects_report_works_in_chromium(browser: webdriver.Chrome,
     page = tmp_path / "837p_defects.837.report.html"
     _open(browser, page)
     assert browser.title == "scrub837 report: 837p_defects.837"
+    # self-contained: the page asked for nothing (no style sheet, font, image or script)
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert browser.execute_script("return document.scripts.length") == 0
     assert "$42,390.00 held back" in browser.find_element(By.CLASS_NAME, "verdict").text
     _screenshot(browser, tmp_path / "defects-top.png")
     rows = _visible_rows(browser)
