@@ -111,7 +111,7 @@ class HtmlReportWriter:
         self._body: BinaryIO = (tempfile.SpooledTemporaryFile(max_size=2 << 20)  # type: ignore[assignment]
                                 if envelope else stream)
         self._pending: BinaryIO | None = None  # this transaction's claim bodies
-        self._bodies: dict[int, tuple[int, int, bool]] = {}  # ordinal -> offset, size, rejected
+        self._bodies: dict[int, tuple[int, int]] = {}  # CLM ordinal -> offset, size
         self._streamed = 0  # claims of the open transaction, as they came
         self._prov_rejected = 0
         self._prov_warned = 0
@@ -167,7 +167,7 @@ class HtmlReportWriter:
         assert self._pending is not None
         offset = self._pending.seek(0, io.SEEK_END)
         self._pending.write(body)
-        self._bodies[c.claim.clm.ordinal] = (offset, len(body), c.rejected)
+        self._bodies[c.claim.clm.ordinal] = (offset, len(body))
 
     def _reset_pending(self) -> None:
         if self._pending is not None:
@@ -208,7 +208,7 @@ class HtmlReportWriter:
             where = self._bodies.get(ordinal)
             written = False
             if where is not None and index < full and self._pending is not None:
-                offset, size, _ = where
+                offset, size = where
                 self._pending.seek(offset)
                 head = claim_head(c, (anchor, t.findings) if t.rejected else None)
                 self._write_section(kind, index, head.encode("utf-8")
