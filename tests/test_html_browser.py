@@ -149,10 +149,13 @@ def test_the_defects_report_works_in_chromium(browser: webdriver.Chrome,
     browser.find_element(By.CSS_SELECTOR, "a[href='#only-UNITS_INVALID']").click()
     assert _target(browser).get("id") == "only-UNITS_INVALID"
     assert _visible_rows(browser) == ["DEF-UNITS-INVALID"]
+    assert not browser.find_element(By.ID, "warned").is_displayed()  # no accepted claim has it
     _screenshot(browser, tmp_path / "defects-filter.png")
     browser.find_element(By.CSS_SELECTOR, "#only-UNITS_INVALID a").click()
     assert len(_visible_rows(browser)) == 31
+    assert browser.find_element(By.ID, "warned").is_displayed()
     browser.find_element(By.CSS_SELECTOR, "a[href='#warn-NDC_NOT_IN_CROSSWALK']").click()
+    assert browser.find_element(By.ID, "warned").is_displayed()
     assert len(_visible_rows(browser)) + len(_visible_rows(browser, 1)) == 9
 
 

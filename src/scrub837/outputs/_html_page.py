@@ -39,6 +39,7 @@ text-align:left;vertical-align:top}
 .left-out{background:#ddf4ff;border:1px solid #54aeff;border-radius:6px;padding:8px 12px;margin:10px 0}
 .filter{display:none;background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 12px}
 .filter:target{display:block}
+.filter[id^="only-"]:target~.warned{display:none}
 section.claim{border:1px solid #d0d7de;border-radius:6px;margin:18px 0;padding:12px 14px}
 section.rejected{border-left:6px solid #cf222e}section.warned{border-left:6px solid #bf8700}
 section:target{box-shadow:0 0 0 3px #54aeff}
@@ -143,7 +144,8 @@ def worklist(kind: str, marker: str) -> etree._Element:
     head = E.tr(E.th("#"), E.th("Claim (CLM01)"), E.th("Patient"), E.th("Payer"),
                 E.th("Service date"), E.th({"class": "num"}, "Charge"),
                 E.th("Reason" if kind == "reject" else "Warning"))
-    return E.table({"class": "worklist"}, E.thead(head), E.tbody(marker))
+    return E.table({"class": "worklist" + (" warnlist" if kind == "warn" else "")},
+                   E.thead(head), E.tbody(marker))
 
 
 def reasons_table(rejects: list[tuple[str, int]], warns: list[tuple[str, int]],

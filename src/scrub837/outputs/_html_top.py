@@ -144,11 +144,16 @@ def page_top(title: str, show_phi: bool, json_name: str, limits: ReportLimits,
     else:
         work.append(E.p({"class": "sub"}, "No claim was rejected."))
     if total["w"]:
-        work.append(E.h2({"id": "warned"},
+        # a reason that rejects lists no accepted claim: its filter hides these (.warned)
+        work.append(E.h2({"id": "warned", "class": "warned"},
                          f"Accepted with warnings ({total['w']:,})"))
-        work.extend(_left_out("claims accepted with warnings", total["w"],
-                              limits.warned_rows, limits.warned_full, json_name))
-        work.append(worklist("warn", ROWS_WARNED))
+        for note in _left_out("claims accepted with warnings", total["w"],
+                              limits.warned_rows, limits.warned_full, json_name):
+            note.set("class", "left-out warned")
+            work.append(note)
+        table = worklist("warn", ROWS_WARNED)
+        table.set("class", table.get("class") + " warned")
+        work.append(table)
     if s.claims or total["r"] or total["w"]:
         out.append(E.div({"id": "work"}, *work))
     if rules:
