@@ -151,6 +151,7 @@ class SummaryBuilder:
                 self.envelope.extend(item.findings)
                 return
             self.transactions += 1
+            self.warnings += sum(1 for f in item.findings if not f.rejects)  # e.g. a version
             for c in item.claims:
                 self.claims += 1
                 self.total += c.charge

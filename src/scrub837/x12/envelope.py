@@ -15,7 +15,12 @@ SUPPORTED_VERSIONS = {
     "005010X222A2": "P",  # errata carried by real files
     "005010X223A2": "I",
     "005010X223A3": "I",
+    "005010X222": "P",  # pre-errata (before the A1 addenda): scrubbed with a version warning
+    "005010X223": "I",
 }
+#: GS08 versions from before the 5010 errata (A1 for 837P, A1/A2 for 837I): read and scrubbed,
+#: with an ``X12_VERSION_PRE_ERRATA`` warning (a rejection with ``--reject-pre-errata``).
+PRE_ERRATA = frozenset(("005010X222", "005010X223"))
 
 ENVELOPE_STC = (Stc("A3", "21"),)
 
