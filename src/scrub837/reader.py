@@ -50,6 +50,8 @@ class ReadFailure:
     message: str
     segment: int
     offset: int
+    #: the ISA of the interchange the input failed in (None before any ISA): its TA1 answer
+    isa: Segment | None = None
 
     def describe(self) -> str:
         where = f"segment {self.segment}" if self.segment else "start of file"
@@ -142,7 +144,7 @@ class ClaimReader:
 
     def _fail(self, out: list[Item], message: str, segment: int, offset: int) -> None:
         self._failed = True
-        out.append(ReadFailure(self.name, message, segment, offset))
+        out.append(ReadFailure(self.name, message, segment, offset, self._env.isa))
 
     def _flush_envelope(self, out: list[Item]) -> None:
         notices = self._lexer.notices
@@ -201,7 +203,7 @@ class ClaimReader:
         else:
             self._env.findings.append(envelope_finding(
                 "X12_ENVELOPE", f"segment {sid[:8]!r} outside a transaction (not between ST and SE)",
-                seg, file=self.name))
+                seg, file=self.name, severity=Severity.WARN))
 
     def _close_open_txn(self, seg: Segment, out: list[Item]) -> None:
         """An envelope segment arrived while a transaction was open: end it without SE."""
