@@ -88,12 +88,12 @@ class Ta1Collector:
                     continue
                 extra = dict(finding.extra)
                 ordinal = int(extra.get("isa_segment", "0") or 0)
-                interchange = self._by_ordinal.get(ordinal)
-                if interchange is None:
-                    interchange = _Interchange(None, finding.location.isa13,
-                                               extra.get("isa09", ""), extra.get("isa10", ""))
-                    self._by_ordinal[ordinal] = interchange
-                interchange.notes.append(note)
+                known = self._by_ordinal.get(ordinal)
+                if known is None:
+                    known = _Interchange(None, finding.location.isa13, extra.get("isa09", ""),
+                                         extra.get("isa10", ""))
+                    self._by_ordinal[ordinal] = known
+                known.notes.append(note)
         elif isinstance(item, ReadFailure) and item.isa is not None:
             truncated = item.message.startswith("file ends")
             self._interchange(item.isa).notes.append("023" if truncated else "024")
