@@ -196,6 +196,9 @@ def test_pre_errata_on_the_command_line(tmp_path: Path) -> None:
     assert f"{current + 1} warnings" in loose.stdout
     strict = cli("scrub", str(src), "--out", str(tmp_path / "b"), "--reject-pre-errata")
     assert strict.returncode == 1 and "0 accepted, 1 rejected" in strict.stdout
+    validated = cli("scrub", str(src), "--out", str(tmp_path / "v"), "--validate")
+    assert validated.returncode == 0, validated.stdout + validated.stderr  # pyx12's X222A1 map
+    assert b"IK5*A" in (tmp_path / "v" / "old.837.999").read_bytes()
     src.write_text(envelope(CLAIM_P, version="004010X098A1"))
     old = cli("scrub", str(src), "--out", str(tmp_path / "c"))
     assert old.returncode == 3 and "'004010X098A1' is not supported" in old.stderr
