@@ -13,6 +13,7 @@ from scrub837.findings import Finding, Severity
 from scrub837.pipeline import ScrubResult
 from scrub837.rulebook import load_rulebook
 from scrub837.scrubber import Scrubber
+from tests.compare import assert_same_outputs
 from tests.conftest import SAMPLES, SHARED
 from tests.test_cli import cli
 from tests.x12text import CLAIM_P, envelope
@@ -304,3 +305,25 @@ def test_payer_pos_not_allowed_is_status_249_place_of_service() -> None:
     ack = result.ack_277.decode()
     answer = ack[ack.index("TRN*2*DEF-POS-NOT-ALLOWED"):].split("TRN*2*")[1]
     assert "A8:249" in answer and "A8:507" not in answer
+
+
+def test_an_interchange_that_asks_for_a_ta1_gets_one() -> None:
+    text = envelope(CLAIM_P)
+    at = text.index("*0*P*:")  # ISA14 0 -> 1: acknowledgment requested
+    result = _scrub(text[:at] + "*1*P*:" + text[at + 6:])
+    assert [(a.status, a.note) for a in result.summary.interchanges] == [("A", "000")]
+    assert _ta1_segments(result.ta1)[1][4:] == ["A", "000"]
+
+
+def test_a_requested_ta1_in_parts_is_the_one_of_one_process(tmp_path: Path) -> None:
+    src = tmp_path / "multi.837"  # two interchanges, both asking for a TA1 (ISA14 1)
+    src.write_bytes((SAMPLES / "837p_multi_isa.837").read_bytes().replace(b"*0*T*:", b"*1*T*:"))
+    one = cli("scrub", str(src), "--out", str(tmp_path / "one"))
+    two = cli("scrub", str(src), "--out", str(tmp_path / "two"), "--jobs", "2",
+              "--split-min-mb", "0")
+    assert one.returncode == two.returncode == 1 and one.stdout == two.stdout
+    assert "multi.837.ta1" in assert_same_outputs(tmp_path / "one", tmp_path / "two")
+    answers = [s[1:] for s in _ta1_segments((tmp_path / "two" / "multi.837.ta1").read_bytes())
+               if s[0] == "TA1"]
+    assert [a[3:] for a in answers] == [["A", "000"], ["A", "000"]]
+    assert answers[0][0] != answers[1][0]

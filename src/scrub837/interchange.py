@@ -7,8 +7,9 @@ judged by their own transactions (277CA, summary, exit code, split), and the env
 is a warning in the reports, because a problem found at the IEA cannot take back claims
 answered before it. An interchange none of whose transactions could be read (cut short or
 broken before its first SE) is **rejected** (``R``): no 277CA answers it and the file's exit
-code is 3. When any interchange of a file has a problem, the others get ``A``/``000``, so the
-sender can match every ISA13. Pure: it only looks at result items.
+code is 3. An interchange that asks for a TA1 (ISA14 ``1``) gets one too, ``A``/``000`` when
+nothing is wrong. When any interchange of a file is answered, the others get ``A``/``000`` as
+well, so the sender can match every ISA13. Pure: it only looks at result items.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class Ta1Answer:
 
 
 class _Interchange:
-    __slots__ = ("isa", "isa13", "date", "time", "answered", "notes")
+    __slots__ = ("isa", "isa13", "date", "time", "answered", "notes", "requested")
 
     def __init__(self, isa: Segment | None, isa13: str, date: str, time: str) -> None:
         self.isa = isa
@@ -49,6 +50,7 @@ class _Interchange:
         self.time = time
         self.answered = False  # a supported transaction of it was read to its SE
         self.notes: list[str] = []
+        self.requested = isa is not None and isa.get(14) == "1"  # ISA14: TA1 requested
 
 
 def ta105_of(finding: Finding) -> str:
@@ -105,10 +107,12 @@ class Ta1Collector:
             if mine is not theirs:
                 mine.answered = mine.answered or theirs.answered
                 mine.notes.extend(theirs.notes)
+                mine.requested = mine.requested or theirs.requested
 
     def answers(self) -> tuple[Ta1Answer, ...]:
-        """Every interchange's TA1, in file order; empty when no interchange had a problem."""
-        if not any(i.notes for i in self._by_ordinal.values()):
+        """Every interchange's TA1, in file order; empty when no interchange had a problem or
+        asked for a TA1 (ISA14)."""
+        if not any(i.notes or i.requested for i in self._by_ordinal.values()):
             return ()
         out = []
         for _, i in sorted(self._by_ordinal.items()):

@@ -1,5 +1,6 @@
 """The TA1 interchange acknowledgment, ``NAME.ta1``: written when an interchange envelope
-(ISA/IEA) of the file has a problem, one TA1 segment per interchange of the file (the answers
+(ISA/IEA) of the file has a problem or an interchange asks for one (ISA14 ``1``), one TA1
+segment per interchange of the file (the answers
 are decided by :mod:`scrub837.interchange`; README "What comes out" and
 docs/report-schema.md say what they mean).
 
