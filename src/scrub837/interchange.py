@@ -8,8 +8,8 @@ is a warning in the reports, because a problem found at the IEA cannot take back
 answered before it. An interchange none of whose transactions could be read (cut short or
 broken before its first SE) is **rejected** (``R``): no 277CA answers it and the file's exit
 code is 3. An interchange that asks for a TA1 (ISA14 ``1``) gets one too, ``A``/``000`` when
-nothing is wrong. When any interchange of a file is answered, the others get ``A``/``000`` as
-well, so the sender can match every ISA13. Pure: it only looks at result items.
+nothing is wrong; the other interchanges of the file get none. Pure: it only looks at result
+items.
 """
 
 from __future__ import annotations
@@ -41,16 +41,30 @@ class Ta1Answer:
 
 
 class _Interchange:
-    __slots__ = ("isa", "isa13", "date", "time", "answered", "notes", "requested")
+    __slots__ = ("isa13", "date", "time", "sender", "usage", "notes", "requested")
 
-    def __init__(self, isa: Segment | None, isa13: str, date: str, time: str) -> None:
-        self.isa = isa
-        self.isa13 = isa13
-        self.date = date
-        self.time = time
-        self.answered = False  # a supported transaction of it was read to its SE
+    def __init__(self, fields: dict[str, str]) -> None:
+        """``fields``: ``isa05``, ``isa06``, ``isa09``, ``isa10``, ``isa13``, ``isa14``,
+        ``isa15`` (as :func:`~scrub837.x12.envelope.interchange_extra` carries them)."""
+        self.isa13 = fields.get("isa13", "")
+        self.date = fields.get("isa09", "")
+        self.time = fields.get("isa10", "")
+        self.sender = (fields.get("isa05", "").strip(), fields.get("isa06", "").strip())
+        usage = fields.get("isa15", "")
+        self.usage = usage if usage in ("P", "T") else "P"
         self.notes: list[str] = []
-        self.requested = isa is not None and isa.get(14) == "1"  # ISA14: TA1 requested
+        self.requested = fields.get("isa14", "") == "1"  # ISA14: a TA1 is requested
+
+    @classmethod
+    def of(cls, isa: Segment) -> "_Interchange":
+        return cls({f"isa{n:02d}": isa.get(n) for n in (5, 6, 9, 10, 13, 14, 15)})
+
+    def answer(self, answered: bool) -> Ta1Answer:
+        if not self.notes:
+            return Ta1Answer(self.isa13, self.date, self.time, "A", "000", self.sender,
+                             self.usage)
+        return Ta1Answer(self.isa13, self.date, self.time, "E" if answered else "R",
+                         self.notes[0], self.sender, self.usage)
 
 
 def ta105_of(finding: Finding) -> str:
@@ -59,18 +73,14 @@ def ta105_of(finding: Finding) -> str:
 
 
 class Ta1Collector:
-    """Follows a file's result items and decides each interchange's TA1 answer (constant
-    memory: a few strings per interchange)."""
+    """Follows a file's result items and decides the TA1 answer of each interchange that has
+    a problem or asks for one. Memory: one int per interchange whose transactions were read
+    (envelope problems arrive after the transactions of the chunk that held them), and a few
+    strings per interchange that gets a TA1."""
 
     def __init__(self) -> None:
-        self._by_ordinal: dict[int, _Interchange] = {}
-
-    def _interchange(self, isa: Segment) -> _Interchange:
-        found = self._by_ordinal.get(isa.ordinal)
-        if found is None:
-            found = _Interchange(isa, isa.get(13), isa.get(9), isa.get(10))
-            self._by_ordinal[isa.ordinal] = found
-        return found
+        self._answered: set[int] = set()  # ISA ordinals with a supported transaction read
+        self._kept: dict[int, _Interchange] = {}  # ISA ordinal -> an interchange to answer
 
     def add(self, item: object) -> None:
         from scrub837.reader import EnvelopeProblem, ReadFailure
@@ -80,49 +90,38 @@ class Ta1Collector:
             isa = item.envelope.isa
             if isa.id != "ISA":  # a transaction outside any interchange: nothing to answer
                 return
-            interchange = self._interchange(isa)
             if item.supported:
-                interchange.answered = True
+                self._answered.add(isa.ordinal)
+            if isa.get(14) == "1" and isa.ordinal not in self._kept:
+                self._kept[isa.ordinal] = _Interchange.of(isa)
         elif isinstance(item, EnvelopeProblem):
             for finding in item.findings:
                 note = ta105_of(finding)
                 if not note:
                     continue
-                extra = dict(finding.extra)
-                ordinal = int(extra.get("isa_segment", "0") or 0)
-                known = self._by_ordinal.get(ordinal)
-                if known is None:
-                    known = _Interchange(None, finding.location.isa13, extra.get("isa09", ""),
-                                         extra.get("isa10", ""))
-                    self._by_ordinal[ordinal] = known
-                known.notes.append(note)
+                fields = dict(finding.extra)
+                fields.setdefault("isa13", finding.location.isa13)
+                ordinal = int(fields.get("isa_segment", "0") or 0)
+                if ordinal not in self._kept:
+                    self._kept[ordinal] = _Interchange(fields)
+                self._kept[ordinal].notes.append(note)
         elif isinstance(item, ReadFailure) and item.isa is not None:
-            truncated = item.message.startswith("file ends")
-            self._interchange(item.isa).notes.append("023" if truncated else "024")
+            ordinal = item.isa.ordinal
+            if ordinal not in self._kept:
+                self._kept[ordinal] = _Interchange.of(item.isa)
+            self._kept[ordinal].notes.append(
+                "023" if item.message.startswith("file ends") else "024")
 
     def merge(self, other: "Ta1Collector") -> None:
-        """Add what a later part of the same file saw (``--jobs`` parts)."""
-        for ordinal, theirs in other._by_ordinal.items():
-            mine = self._by_ordinal.setdefault(ordinal, theirs)
+        """Add what a later part of the same file saw (``--jobs`` parts: an interchange may
+        run over several parts)."""
+        self._answered |= other._answered
+        for ordinal, theirs in other._kept.items():
+            mine = self._kept.setdefault(ordinal, theirs)
             if mine is not theirs:
-                mine.answered = mine.answered or theirs.answered
                 mine.notes.extend(theirs.notes)
                 mine.requested = mine.requested or theirs.requested
 
     def answers(self) -> tuple[Ta1Answer, ...]:
-        """Every interchange's TA1, in file order; empty when no interchange had a problem or
-        asked for a TA1 (ISA14)."""
-        if not any(i.notes or i.requested for i in self._by_ordinal.values()):
-            return ()
-        out = []
-        for _, i in sorted(self._by_ordinal.items()):
-            if not i.notes:
-                status, note = "A", "000"
-            else:
-                status, note = ("E" if i.answered else "R"), i.notes[0]
-            isa = i.isa
-            out.append(Ta1Answer(
-                i.isa13, i.date, i.time, status, note,
-                (isa.get(5).strip(), isa.get(6).strip()) if isa is not None else ("", ""),
-                isa.get(15) if isa is not None and isa.get(15) in ("P", "T") else "P"))
-        return tuple(out)
+        """The TA1 of each interchange with a problem or a request (ISA14), in file order."""
+        return tuple(self._kept[o].answer(o in self._answered) for o in sorted(self._kept))

@@ -1,6 +1,6 @@
 """The TA1 interchange acknowledgment, ``NAME.ta1``: written when an interchange envelope
 (ISA/IEA) of the file has a problem or an interchange asks for one (ISA14 ``1``), one TA1
-segment per interchange of the file (the answers
+segment for each such interchange (the answers
 are decided by :mod:`scrub837.interchange`; README "What comes out" and
 docs/report-schema.md say what they mean).
 
@@ -23,8 +23,8 @@ from scrub837.outputs.control import ControlNumbers
 
 def write_ta1(stream: BinaryIO, answers: Sequence[Ta1Answer], config: AckConfig,
               control: ControlNumbers, now: datetime) -> None:
-    """One interchange holding a TA1 segment per interchange of the file (no functional
-    group, IEA01 = 0). Sender and receiver as the 277CA's: ``config``'s sender; as receiver
+    """One interchange holding a TA1 segment per answered interchange (no functional group,
+    IEA01 = 0). Sender and receiver as the 277CA's: ``config``'s sender; as receiver
     the first interchange's sender (ISA05/ISA06) unless ``config`` names one."""
     first = answers[0] if answers else None
     receiver = clean(config.receiver_id or (first.sender[1] if first else ""), 15) or "UNKNOWN"

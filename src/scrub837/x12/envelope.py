@@ -39,9 +39,11 @@ TA1_NOTES = {
 
 def interchange_extra(isa: Segment, note: str) -> tuple[tuple[str, str], ...]:
     """What a TA1 needs from a finding about interchange ``isa``: the TA105 note code, the
-    interchange's ISA09/ISA10 and the ISA's ordinal (which interchange of the file)."""
-    return (("ta105", note), ("isa09", isa.get(9)), ("isa10", isa.get(10)),
-            ("isa_segment", str(isa.ordinal)))
+    interchange's ISA05/06 (who gets the TA1), ISA09/10, ISA14/15 and the ISA's ordinal (which
+    interchange of the file)."""
+    return (("ta105", note), ("isa05", isa.get(5)), ("isa06", isa.get(6)),
+            ("isa09", isa.get(9)), ("isa10", isa.get(10)), ("isa14", isa.get(14)),
+            ("isa15", isa.get(15)), ("isa_segment", str(isa.ordinal)))
 
 
 def envelope_finding(
