@@ -3,6 +3,7 @@ answer. Each test is built from the segment the issue quotes (items 1, 3, 4, 5, 
 
 from __future__ import annotations
 
+import shutil
 import stat
 from functools import lru_cache
 from pathlib import Path
@@ -11,10 +12,10 @@ import pytest
 
 from scrub837.findings import Finding, Severity
 from scrub837.pipeline import ScrubResult
-from scrub837.rulebook import load_rulebook
+from scrub837.rulebook import RulePackError, load_rulebook
 from scrub837.scrubber import Scrubber
 from tests.compare import assert_same_outputs
-from tests.conftest import SAMPLES, SHARED
+from tests.conftest import ROOT, SAMPLES, SHARED
 from tests.test_cli import cli
 from tests.x12text import CLAIM_P, envelope
 
@@ -328,3 +329,30 @@ def test_a_requested_ta1_in_parts_is_the_one_of_one_process(tmp_path: Path) -> N
                if s[0] == "TA1"]
     assert [a[3:] for a in answers] == [["A", "000"], ["A", "000"]]
     assert answers[0][0] != answers[1][0]
+
+
+@pytest.mark.parametrize(("old", "new", "key", "message"), [
+    ('claim_kinds = ["P"]', 'claim_kinds = ["X"]', "MB.claim_kinds", "claim kinds"),
+    ("[MB]", "[M-B]", "M-B", "claim filing indicator"),
+    ("ndc_required = false", 'ndc_required = false\nndc_requried = true', "MB.ndc_requried",
+     "unknown key"),
+])
+def test_a_broken_filing_indicator_file_names_the_file_and_key(tmp_path: Path, old: str,
+                                                               new: str, key: str,
+                                                               message: str) -> None:
+    pack = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", pack)
+    path = pack / "filing_indicators.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RulePackError) as err:
+        load_rulebook(pack)
+    assert "filing_indicators.toml" in str(err.value) and key in str(err.value)
+    assert message in str(err.value)
+
+
+def test_a_pack_without_filing_indicators_uses_the_pack_default(tmp_path: Path) -> None:
+    pack = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", pack)
+    (pack / "filing_indicators.toml").unlink()
+    result = Scrubber(pack).scrub(_cob("MB").encode(), "t.837")
+    assert "NDC_MISSING" in _rules(result)
