@@ -242,7 +242,8 @@ class ClaimReader:
         elif version not in SUPPORTED_VERSIONS:
             problem = envelope_finding(
                 "X12_UNSUPPORTED", f"837 version {version!r} is not supported; accepted versions "
-                "are 005010X222A1/A2 (837P) and 005010X223A2/A3 (837I)", st,
+                "are 005010X222A1/A2 (837P) and 005010X223A2/A3 (837I), and the pre-errata "
+                "005010X222/005010X223 with a warning", st,
                 file=self.name, isa13=envelope.isa13, gs06=envelope.gs06, st02=envelope.st02,
                 fix="send 5010 claims (004010 was retired in 2012)")
         txn = _Transaction(envelope, problem is None, problem)
