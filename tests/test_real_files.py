@@ -149,6 +149,19 @@ def test_ndc_required_by_claim_filing_indicator(sbr09: str, rejected: bool) -> N
     assert result.summary.rejected == int(rejected)
 
 
+def test_the_tr3_cob_example_is_accepted_as_medicare_part_b() -> None:
+    path = SHARED / "corpus" / "linuxforhealth-x12" / "837_005010X222A2" / \
+        "demo.cob.example3.A.837"
+    if not path.is_file():
+        pytest.skip("../shared/corpus is absent")
+    data = path.read_bytes()
+    assert b"SBR*P********CI~" in data and b"SV1*HC:J3301*21.04*UN*1.00***1:2~" in data
+    commercial = scrubber().scrub(data, path.name)
+    assert "NDC_MISSING" in _rules(commercial)  # the pack default for commercial plans
+    part_b = scrubber().scrub(data.replace(b"SBR*P********CI~", b"SBR*P********MB~"), path.name)
+    assert "NDC_MISSING" not in _rules(part_b) and part_b.summary.rejected == 0
+
+
 def test_medicare_part_b_ndc_when_present_must_still_be_valid() -> None:
     assert "NDC_FORMAT" in _rules(_scrub(_cob("MB", ndc="70121-1049-02")))
 
