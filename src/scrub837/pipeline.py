@@ -1,7 +1,8 @@
 """Files in, outputs out: the edge that runs one input through the scrubber and writes
 NAME.277, NAME.report.json, NAME.report.html, NAME.accepted.837, NAME.rejected.837 (each 837
 only when it has claims), NAME.999 with --validate, NAME.ta1 when an interchange envelope
-(ISA/IEA) has a problem, and NAME.error.txt when the input cannot be read as X12. Every output is written to a hidden temporary file in the output folder, fsynced,
+(ISA/IEA) has a problem or asks for a TA1, and NAME.error.txt when the input cannot be read as
+X12. Every output is written to a hidden temporary file in the output folder, fsynced,
 and renamed into place; a failure removes the temporary files and leaves no partial output.
 Outputs hold patient data, so they are created with mode 0600 unless told otherwise."""
 
@@ -171,7 +172,7 @@ def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Pat
             keep.add(".rejected.837")
         if options.validate and ".999" in outs.tmp:
             keep.add(".999")
-        if built.interchanges:  # an interchange envelope had a problem: the TA1 answers it
+        if built.interchanges:  # an envelope problem or an ISA14 request: the TA1 answers
             write_ta1(outs.open(".ta1"), built.interchanges, options.ack, options.control, now)
             keep.add(".ta1")
         if built.unreadable:
@@ -236,7 +237,7 @@ class ScrubResult:
     rejected_837: bytes
     report_json: bytes
     _items: tuple[object, ...] = ()
-    ta1: bytes = b""  # the TA1 when an interchange envelope had a problem (else empty)
+    ta1: bytes = b""  # the TA1 when an interchange had a problem or asked for one (else empty)
 
     @property
     def claims(self) -> tuple[object, ...]:
