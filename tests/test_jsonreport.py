@@ -60,6 +60,9 @@ SUMMARY = obj({
     "warnings": INT, "reasons": {"type": "array", "items": obj({"rule_id": STR, "claims": INT})},
     "unreadable": BOOL, "failure": obj({"message": STR, "segment": INT}, nullable=True),
     "exit_code": {"type": "integer", "enum": [0, 1, 3]},
+    "interchanges": {"type": "array", "items": obj({
+        "isa13": STR, "date": STR, "time": STR,
+        "ta104": {"type": "string", "enum": ["A", "E", "R"]}, "ta105": STR})},
 })
 SCHEMA = obj({
     "schema": {"type": "string", "enum": ["scrub837.report/1"]},

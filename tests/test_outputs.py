@@ -188,7 +188,7 @@ def _check_schema(report: dict) -> None:  # type: ignore[type-arg]
     assert set(report) == {"schema", "transactions", "envelope_findings", "failure", "summary"}
     summary_keys = {"file", "transactions", "unsupported_transactions", "claims", "accepted",
                     "rejected", "charges_total", "charges_held", "warnings", "reasons",
-                    "unreadable", "failure", "exit_code"}
+                    "unreadable", "failure", "exit_code", "interchanges"}
     assert set(report["summary"]) == summary_keys
     for t in report["transactions"]:
         assert set(t) == {"isa13", "gs06", "st02", "version", "kind", "supported", "bht03",

@@ -266,8 +266,6 @@ DEFECTS: list[tuple[Claim, list[str]]] = [
         dx=[("ABK", "M810")]), ["MOD_NOT_FOR_DRUG"]),
     (_d("DEF-MOD-JG-TB", Line("J0897", "60", "1800", ("JZ", "JG", "TB"), **DENO),
         dx=[("ABK", "M810")]), ["MOD_JG_TB"]),
-    (_d("DEF-NDC-MISSING", Line("J0897", "60", "1800", ("JZ",)), dx=[("ABK", "M810")]),
-     ["NDC_MISSING"]),
     (_d("DEF-NDC-FORMAT", Line("J0897", "60", "1800", ("JZ",), ndc="55513-0710-01", qty="1",
                                uom="UN"), dx=[("ABK", "M810")]), ["NDC_FORMAT"]),
     (_d("DEF-NDC-QUALIFIER", Line("J0897", "60", "1800", ("JZ",), lin02="UP", ndc="012345678905",
@@ -307,7 +305,11 @@ DEFECTS: list[tuple[Claim, list[str]]] = [
     (_d("DEF-DOS-FUTURE", Line("J0897", "60", "1800", ("JZ",), dos="20991215", **DENO),
         dx=[("ABK", "M810")]), ["DOS_FUTURE"]),
 ]
+# Payer COMMA (SBR09 CI, an overlay that requires the NDC): a Medicare Part B (MB) professional
+# claim needs no NDC (rules/filing_indicators.toml), so the missing-NDC defect is billed here.
 DEFECTS_COMMA: list[tuple[Claim, list[str]]] = [
+    (_d("DEF-NDC-MISSING", Line("J0897", "60", "1800", ("JZ",)), dx=[("ABK", "M810")]),
+     ["NDC_MISSING"]),
     (_d("DEF-AUTH-MISSING", Line("J2315", "380", "1600", ("JZ",), ndc="65757030001", qty="1",
                                  uom="UN"), dx=[("ABK", "F1020")]), ["AUTH_MISSING"]),
     (_d("DEF-POS-NOT-ALLOWED", Line("J2410", "1", "30", pos="11", auth="PA-1",

@@ -30,7 +30,8 @@ PARTS_PER_JOB = 4  # smaller parts balance the workers; each part costs a little
 _SCRUBBER: Scrubber | None = None
 
 
-def _init(rules: str | None, crosswalk: str | None, mue: list[str], payers: str | None) -> None:
+def _init(rules: str | None, crosswalk: str | None, mue: list[str], payers: str | None,
+          reject_pre_errata: bool = False) -> None:
     global _SCRUBBER
     from scrub837 import _runtime
 
@@ -40,7 +41,8 @@ def _init(rules: str | None, crosswalk: str | None, mue: list[str], payers: str 
     _SCRUBBER = Scrubber(Path(rules) if rules else None,
                          crosswalk=Path(crosswalk) if crosswalk else None,
                          mue=[Path(m) for m in mue],
-                         payer_overlays=Path(payers) if payers else None)
+                         payer_overlays=Path(payers) if payers else None,
+                         reject_pre_errata=reject_pre_errata)
 
 
 def _one(path: str, out_dir: str, options: OutputOptions) -> FileOutcome:
@@ -98,8 +100,8 @@ def scrub_files_parallel(files: list[str], args: argparse.Namespace, options: Ou
         options = replace(options, control=shared)
     try:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init,
-                                 initargs=(args.rules, args.crosswalk, args.mue,
-                                           args.payers)) as pool:
+                                 initargs=(args.rules, args.crosswalk, args.mue, args.payers,
+                                           getattr(args, "reject_pre_errata", False))) as pool:
             pending: list[Future[FileOutcome] | FileOutcome] = []
             for path in files:
                 if (jobs > 1 and not options.validate and os.path.isfile(path)

@@ -32,6 +32,7 @@ from scrub837.outputs.ack277 import Ack277Writer
 from scrub837.outputs.html import HtmlPart, HtmlReportWriter
 from scrub837.outputs.jsonreport import JsonReportWriter
 from scrub837.outputs.split import SplitWriter, Written, join_side
+from scrub837.outputs.ta1 import write_ta1
 from scrub837.pipeline import FileOutcome, OutputError, OutputOptions, _Outputs
 from scrub837.reader import ClaimReader, EnvelopeProblem, ReadFailure
 from scrub837.results import ClaimResult, SummaryBuilder, TransactionResult
@@ -265,6 +266,10 @@ def join_parts(name: str, parts: list[PartOutcome], out_dir: Path,
                 shutil.copyfileobj(f, ack_out, COPY_CHUNK)
             ack.close()
             keep.add(".277")
+        if built.interchanges:  # an interchange asked for a TA1 (ISA14 1)
+            write_ta1(outs.open(".ta1"), built.interchanges, options.ack, options.control,
+                      options.now)
+            keep.add(".ta1")
         accepted = join_side(outs.open(".accepted.837"),
                              list(zip(fragments(".accepted.837"), [p.accepted for p in parts],
                                       strict=True)))

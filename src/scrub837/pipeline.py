@@ -1,7 +1,8 @@
 """Files in, outputs out: the edge that runs one input through the scrubber and writes
 NAME.277, NAME.report.json, NAME.report.html, NAME.accepted.837, NAME.rejected.837 (each 837
-only when it has claims), NAME.999 with --validate, and NAME.error.txt when the input cannot be
-read as X12. Every output is written to a hidden temporary file in the output folder, fsynced,
+only when it has claims), NAME.999 with --validate, NAME.ta1 when an interchange envelope
+(ISA/IEA) has a problem or asks for a TA1, and NAME.error.txt when the input cannot be read as
+X12. Every output is written to a hidden temporary file in the output folder, fsynced,
 and renamed into place; a failure removes the temporary files and leaves no partial output.
 Outputs hold patient data, so they are created with mode 0600 unless told otherwise."""
 
@@ -21,12 +22,13 @@ from scrub837.outputs.control import ControlNumbers
 from scrub837.outputs.html import HtmlReportWriter
 from scrub837.outputs.jsonreport import JsonReportWriter
 from scrub837.outputs.split import SplitWriter
+from scrub837.outputs.ta1 import write_ta1
 from scrub837.reader import ReadFailure
 from scrub837.results import ClaimResult, FileSummary, SummaryBuilder, TransactionResult
 from scrub837.scrubber import Scrubber
 
 SUFFIXES = (".277", ".report.json", ".report.html", ".accepted.837", ".rejected.837", ".999",
-            ".error.txt")
+            ".error.txt", ".ta1")
 
 
 class OutputError(OSError):
@@ -171,6 +173,9 @@ def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Pat
             keep.add(".rejected.837")
         if options.validate and ".999" in outs.tmp:
             keep.add(".999")
+        if built.interchanges:  # an envelope problem or an ISA14 request: the TA1 answers
+            write_ta1(outs.open(".ta1"), built.interchanges, options.ack, options.control, now)
+            keep.add(".ta1")
         if built.unreadable:
             err = outs.open(".error.txt")
             err.write(error_text(name, built, failure).encode("utf-8", "replace"))
@@ -239,6 +244,7 @@ class ScrubResult:
     rejected_837: bytes
     report_json: bytes
     _items: tuple[object, ...] = ()
+    ta1: bytes = b""  # the TA1 when an interchange had a problem or asked for one (else empty)
 
     @property
     def claims(self) -> tuple[object, ...]:
@@ -272,6 +278,9 @@ def scrub_bytes(data: bytes, name: str, scrubber: Scrubber,
     ack.close()
     split.close()
     report.close(built)
+    ta1 = io.BytesIO()
+    if built.interchanges:
+        write_ta1(ta1, built.interchanges, options.ack, options.control, now)
     return ScrubResult(built, tuple(i for i in items if isinstance(i, TransactionResult)),
                        ack_out.getvalue(), acc.getvalue(), rej.getvalue(), js.getvalue(),
-                       tuple(items))
+                       tuple(items), ta1.getvalue())

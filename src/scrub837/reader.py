@@ -15,8 +15,13 @@ from dataclasses import dataclass
 
 from scrub837._build import build_claim
 from scrub837.claims import Claim, Envelope, HlBlock, TransactionHeader
-from scrub837.findings import Finding, Location, Severity
-from scrub837.x12.envelope import SUPPORTED_VERSIONS, EnvelopeState, envelope_finding
+from scrub837.findings import Finding, Location, Severity, Stc
+from scrub837.x12.envelope import (
+    PRE_ERRATA,
+    SUPPORTED_VERSIONS,
+    EnvelopeState,
+    envelope_finding,
+)
 from scrub837.x12.lexer import DEFAULT_MAX_SEGMENT, Lexer, Segment, X12SyntaxError
 
 
@@ -45,6 +50,8 @@ class ReadFailure:
     message: str
     segment: int
     offset: int
+    #: the ISA of the interchange the input failed in (None before any ISA): its TA1 answer
+    isa: Segment | None = None
 
     def describe(self) -> str:
         where = f"segment {self.segment}" if self.segment else "start of file"
@@ -52,6 +59,9 @@ class ReadFailure:
 
 
 Item = Claim | TransactionEnd | EnvelopeProblem | ReadFailure
+
+#: the transaction-level warning for a pre-errata GS08 (``005010X222`` / ``005010X223``)
+PRE_ERRATA_RULE = "X12_VERSION_PRE_ERRATA"
 
 
 _ENVELOPE_IDS = frozenset(("SE", "ST", "GE", "IEA", "GS", "ISA"))
@@ -134,7 +144,7 @@ class ClaimReader:
 
     def _fail(self, out: list[Item], message: str, segment: int, offset: int) -> None:
         self._failed = True
-        out.append(ReadFailure(self.name, message, segment, offset))
+        out.append(ReadFailure(self.name, message, segment, offset, self._env.isa))
 
     def _flush_envelope(self, out: list[Item]) -> None:
         notices = self._lexer.notices
@@ -193,7 +203,7 @@ class ClaimReader:
         else:
             self._env.findings.append(envelope_finding(
                 "X12_ENVELOPE", f"segment {sid[:8]!r} outside a transaction (not between ST and SE)",
-                seg, file=self.name))
+                seg, file=self.name, severity=Severity.WARN))
 
     def _close_open_txn(self, seg: Segment, out: list[Item]) -> None:
         """An envelope segment arrived while a transaction was open: end it without SE."""
@@ -232,10 +242,24 @@ class ClaimReader:
         elif version not in SUPPORTED_VERSIONS:
             problem = envelope_finding(
                 "X12_UNSUPPORTED", f"837 version {version!r} is not supported; accepted versions "
-                "are 005010X222A1/A2 (837P) and 005010X223A2/A3 (837I)", st,
+                "are 005010X222A1/A2 (837P) and 005010X223A2/A3 (837I), and the pre-errata "
+                "005010X222/005010X223 with a warning", st,
                 file=self.name, isa13=envelope.isa13, gs06=envelope.gs06, st02=envelope.st02,
                 fix="send 5010 claims (004010 was retired in 2012)")
-        return _Transaction(envelope, problem is None, problem)
+        txn = _Transaction(envelope, problem is None, problem)
+        if problem is None and version in PRE_ERRATA:
+            errata = "005010X222A1" if version.endswith("X222") else "005010X223A2"
+            txn.findings.append(Finding(
+                rule_id=PRE_ERRATA_RULE, severity=Severity.WARN,
+                message=f"837 version {version!r} predates the 5010 errata; it is read as "
+                f"{errata}, the version HIPAA requires",
+                location=Location(file=self.name, isa13=envelope.isa13, gs06=envelope.gs06,
+                                  st02=envelope.st02, segment=gs.ordinal,
+                                  span=(gs.start, gs.end), path="GS08"),
+                stc=(Stc("A3", "21"),), fix=f"send GS08/ST03 {errata}",
+                source="45 CFR 162.1102(c): the 5010 TR3s with their Type 1 errata "
+                "(005010X222A1, 005010X223A2); ASC X12 005010 GS08"))
+        return txn
 
     def _structure(self, txn: _Transaction, seg: Segment, message: str) -> None:
         env = txn.envelope

@@ -9,6 +9,7 @@ from enum import Enum
 
 from scrub837.claims import Claim, Envelope, ServiceLine, TransactionHeader
 from scrub837.findings import Finding
+from scrub837.interchange import Ta1Answer, Ta1Collector
 from scrub837.x12.lexer import Segment
 
 
@@ -116,6 +117,8 @@ class FileSummary:
     envelope_findings: tuple[Finding, ...]
     failure_message: str  # '' when the file was read to the end
     failure_segment: int
+    #: each interchange's TA1 answer when one of them had an envelope problem (else empty)
+    interchanges: tuple[Ta1Answer, ...] = ()
 
     @property
     def unreadable(self) -> bool:
@@ -148,16 +151,19 @@ class SummaryBuilder:
         self.envelope: list[Finding] = []
         self.failure = ""
         self.failure_segment = 0
+        self.ta1 = Ta1Collector()
 
     def add(self, item: object) -> None:
         from scrub837.reader import EnvelopeProblem, ReadFailure
 
+        self.ta1.add(item)
         if isinstance(item, TransactionResult):
             if not item.supported:
                 self.unsupported += 1
                 self.envelope.extend(item.findings)
                 return
             self.transactions += 1
+            self.warnings += sum(1 for f in item.findings if not f.rejects)  # e.g. a version
             for c in item.claims:
                 self.claims += 1
                 self.total += c.charge
@@ -188,6 +194,7 @@ class SummaryBuilder:
             self.reasons[rule] = self.reasons.get(rule, 0) + n
         self.warnings += other.warnings
         self.envelope.extend(other.envelope)
+        self.ta1.merge(other.ta1)
         if other.failure and not self.failure:
             self.failure, self.failure_segment = other.failure, other.failure_segment
 
@@ -199,4 +206,5 @@ class SummaryBuilder:
             charges_total=self.total, charges_held=self.held, reasons=reasons,
             warnings=self.warnings, envelope_findings=tuple(self.envelope),
             failure_message=self.failure, failure_segment=self.failure_segment,
+            interchanges=self.ta1.answers(),
         )

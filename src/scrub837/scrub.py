@@ -9,11 +9,19 @@ so memory stays flat whatever the transaction's size.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from scrub837.api import Source, iter_items
 from scrub837.claims import Claim
 from scrub837.edits import Engine, Hit
-from scrub837.reader import ClaimReader, EnvelopeProblem, ReadFailure, TransactionEnd
+from scrub837.findings import Severity
+from scrub837.reader import (
+    PRE_ERRATA_RULE,
+    ClaimReader,
+    EnvelopeProblem,
+    ReadFailure,
+    TransactionEnd,
+)
 from scrub837.results import ClaimResult, TransactionResult
 from scrub837.spool import SeenKeys, Spool
 
@@ -22,13 +30,16 @@ ResultItem = TransactionResult | EnvelopeProblem | ReadFailure
 
 def iter_results(source: Source, engine: Engine, name: str = "", *, stream_claims: bool = False,
                  slim: bool = False,
-                 reader: ClaimReader | None = None) -> Iterator[ResultItem | ClaimResult]:
+                 reader: ClaimReader | None = None,
+                 reject_pre_errata: bool = False) -> Iterator[ResultItem | ClaimResult]:
     """Transaction results in file order. With ``stream_claims`` each claim's result is also
     yielded as soon as it is checked (its findings may still grow by its transaction's own);
     with ``slim`` the transaction result holds :meth:`Claim.slim` claims, which keeps memory
     small when the full claims were consumed as they were streamed, and spools a transaction's
     results to disk beyond :data:`~scrub837.spool.SPOOL_LIMIT` claims (its ``claims`` is then
-    a :class:`~scrub837.spool.Spool`, read in order as often as needed)."""
+    a :class:`~scrub837.spool.Spool`, read in order as often as needed). With
+    ``reject_pre_errata`` a pre-errata version (GS08 ``005010X222``/``005010X223``) rejects
+    its transaction instead of warning."""
     pending: list[ClaimResult] | Spool[ClaimResult] = Spool() if slim else []
     seen = SeenKeys()
     for item in iter_items(source, name, reader=reader):
@@ -46,6 +57,8 @@ def iter_results(source: Source, engine: Engine, name: str = "", *, stream_claim
                 result = ClaimResult(item.slim(keep), findings)
             pending.append(result)
         elif isinstance(item, TransactionEnd):
+            if reject_pre_errata:
+                item = _pre_errata_rejects(item)
             claims = pending if isinstance(pending, Spool) else tuple(pending)
             pending = Spool() if slim else []
             if item.rejected:
@@ -64,3 +77,11 @@ def iter_results(source: Source, engine: Engine, name: str = "", *, stream_claim
             del result_t
         else:
             yield item
+
+
+def _pre_errata_rejects(end: TransactionEnd) -> TransactionEnd:
+    if not any(f.rule_id == PRE_ERRATA_RULE for f in end.findings):
+        return end
+    return replace(end, findings=tuple(
+        replace(f, severity=Severity.REJECT) if f.rule_id == PRE_ERRATA_RULE else f
+        for f in end.findings))

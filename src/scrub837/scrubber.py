@@ -28,6 +28,8 @@ class Scrubber:
     package). ``crosswalk``: a CMS ASP NDC-HCPCS crosswalk CSV (default: the pack's sample).
     ``mue``: CMS MUE CSVs (practitioner and/or outpatient hospital) overriding the pack's limits.
     ``edits``: the edits to run (default: the built-in edits plus installed plugins).
+    ``reject_pre_errata``: a pre-errata 837 (GS08 ``005010X222``/``005010X223``) is rejected
+    (default: scrubbed with an ``X12_VERSION_PRE_ERRATA`` warning).
     """
 
     def __init__(
@@ -40,6 +42,7 @@ class Scrubber:
         edits: Sequence[Edit] | None = None,
         plugins: bool = True,
         today: date | None = None,
+        reject_pre_errata: bool = False,
     ) -> None:
         if isinstance(rules, Rulebook):
             self.rulebook = rules
@@ -54,6 +57,8 @@ class Scrubber:
         if edits is None and plugins:
             chosen += plugin_edits()
         self.engine = Engine(self.rulebook, chosen, today=today)
+        #: a pre-errata GS08 (005010X222 / 005010X223) rejects its transaction, not a warning
+        self.reject_pre_errata = reject_pre_errata
 
     def results(self, source: Source, name: str = "", *, stream_claims: bool = False,
                 slim: bool = False, reader: ClaimReader | None = None) -> Iterator[ResultItem]:
@@ -61,7 +66,8 @@ class Scrubber:
         see :func:`scrub837.scrub.iter_results` for ``stream_claims``, ``slim`` and
         ``reader``."""
         return iter_results(source, self.engine, name, stream_claims=stream_claims,
-                            slim=slim, reader=reader)  # type: ignore[return-value]
+                            slim=slim, reader=reader,
+                            reject_pre_errata=self.reject_pre_errata)  # type: ignore[return-value]
 
     def scrub(self, data: bytes, name: str = "", *, show_phi: bool = False,
               ack: "AckConfig | None" = None, now: "datetime | None" = None) -> "ScrubResult":

@@ -19,6 +19,9 @@ def add_rule_options(p: argparse.ArgumentParser) -> None:
                    help="CMS NCCI MUE CSV (practitioner or outpatient hospital); overrides the "
                    "pack's limits (repeatable)")
     g.add_argument("--payers", metavar="DIR", help="extra payer overlay folder (*.toml)")
+    g.add_argument("--reject-pre-errata", action="store_true",
+                   help="reject 837s whose GS08 is 005010X222 or 005010X223 (before the A1/A2 "
+                   "errata) instead of scrubbing them with a version warning")
 
 
 def add_ack_options(p: argparse.ArgumentParser) -> None:
@@ -36,6 +39,7 @@ def make_scrubber(args: argparse.Namespace) -> Scrubber:
         crosswalk=Path(args.crosswalk) if args.crosswalk else None,
         mue=[Path(m) for m in args.mue],
         payer_overlays=Path(args.payers) if args.payers else None,
+        reject_pre_errata=getattr(args, "reject_pre_errata", False),
     )
 
 

@@ -115,7 +115,11 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                             if s.failure_message else f" ({why})") + "\n")
         stdout.write(f"{s.file}: {s.claims} claims, {s.accepted} accepted, {s.rejected} "
                      f"rejected, {format(s.charges_held, 'f')} charges held back"
-                     + (f", {s.warnings} warnings" if s.warnings else "") + "\n")
+                     + (f", {s.warnings} warnings" if s.warnings else "")
+                     + (f", {s.unsupported} transactions rejected (not an 837P/837I)"
+                        if s.unsupported and not s.unreadable else "")
+                     + "".join(f"; {a.describe()}" for a in s.interchanges if a.status != "A")
+                     + "\n")
         worst = max(worst, outcome.exit_code)
     return worst
 

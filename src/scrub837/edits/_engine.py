@@ -173,7 +173,9 @@ def _with_severity(definition: EditDef, severity: Severity | None) -> EditDef:
 def locate(claim: Claim, line: ServiceLine | None, seg: Segment, element: str = "") -> Location:
     env = claim.envelope
     path = claim.hl_path
-    if line is not None:
+    if seg.ordinal < claim.clm.ordinal:  # a segment of the provider/subscriber/patient loops
+        path = _hl_loop_path(claim, seg)
+    elif line is not None:
         path += f"/2400[{line.index}]"
         if line.drug is not None and seg.ordinal >= line.drug.lin.ordinal and seg.id in (
                 "LIN", "CTP", "REF"):
@@ -192,3 +194,26 @@ def locate(claim: Claim, line: ServiceLine | None, seg: Segment, element: str = 
         path=path,
         element=element,
     )
+
+
+_NM1_LOOPS = {"85": "2010AA", "87": "2010AB", "PE": "2010AC", "IL": "2010BA", "PR": "2010BB",
+              "QC": "2010CA"}
+
+
+def _hl_loop_path(claim: Claim, seg: Segment) -> str:
+    """``2000A/2000B/2010BA`` for a segment of the claim's HL loops (before its CLM)."""
+    path = ""
+    for level, block in (("2000A", claim.provider), ("2000B", claim.subscriber),
+                         ("2000C", claim.patient)):
+        if block is None:
+            continue
+        path += ("/" if path else "") + level
+        if block.segments[0].ordinal <= seg.ordinal <= block.segments[-1].ordinal:
+            sub = ""
+            for s in block.segments:
+                if s.ordinal > seg.ordinal:
+                    break
+                if s.id == "NM1":
+                    sub = _NM1_LOOPS.get(s.get(1), "")
+            return path + (f"/{sub}" if sub else "")
+    return path

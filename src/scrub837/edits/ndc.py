@@ -7,11 +7,27 @@ from collections.abc import Iterator
 from scrub837.claims import Claim, ServiceLine
 from scrub837.edits._engine import EditContext, Hit
 from scrub837.edits._util import number
+from scrub837.rulebook._classes import ndc_required_by_class
 
 
-def ndc_required(line: ServiceLine, ctx: EditContext) -> bool:
+def filing_indicator(claim: Claim) -> str:
+    """2000B SBR09, the claim filing indicator (MB Medicare Part B, MC Medicaid, CI, ...)."""
+    for seg in claim.subscriber.segments:
+        if seg.elements[0] == "SBR":
+            return seg.get(9)
+    return ""
+
+
+def ndc_required(line: ServiceLine, ctx: EditContext, claim: Claim | None = None) -> bool:
+    """The payer overlay's word, else the claim filing indicator's class
+    (rules/filing_indicators.toml), else the code's, else the pack's default."""
     if ctx.overlay.ndc_required is not None:
         return ctx.overlay.ndc_required
+    if claim is not None:
+        by_class = ndc_required_by_class(ctx.rulebook.filing_classes, filing_indicator(claim),
+                                         ctx.kind)
+        if by_class is not None:
+            return by_class
     rule = ctx.rule(line.code)
     if rule is not None:
         return bool(rule.ndc_required)
@@ -22,7 +38,7 @@ def ndc_present(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     for line in ctx.drug_lines:
         rule = ctx.rule(line.code)
         if line.drug is None and not (rule is not None and rule.unlisted) and \
-                ndc_required(line, ctx):
+                ndc_required(line, ctx, claim):
             yield Hit("NDC_MISSING", line)
 
 

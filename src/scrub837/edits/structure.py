@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 
 from scrub837.claims import Claim
@@ -15,22 +16,63 @@ from scrub837.edits._util import ccyymmdd, number
 _BAD_CHAR = re.compile(r"[\x00-\x1f\x7f-\xff]")
 
 
+# DTP02 formats the 5010 TR3s allow for each DTP01 qualifier of a claim (2300 and below); a
+# qualifier not listed takes any of the four formats. 837P (005010X222A1) and 837I
+# (005010X223A2) differ on 096: the 837P's discharge *date* (D8), the 837I's discharge *hour* (TM).
+# The 837I's statement dates (434) are RD8 in the TR3; a one-day D8 is read too (real files send it).
+_ANY = frozenset(("D8", "RD8", "DT", "TM"))
+_D8 = frozenset(("D8",))
+_D8_RD8 = frozenset(("D8", "RD8"))
+_DTP_FORMATS: dict[str, dict[str, frozenset[str]]] = {
+    "P": {"472": _D8_RD8, "314": _D8_RD8, "435": _D8, "096": _D8, "434": _D8_RD8,
+          **{q: _D8 for q in ("431", "454", "304", "453", "439", "484", "455", "471", "360",
+                              "361", "297", "296", "090", "091", "444", "050", "607", "463",
+                              "461", "738", "739", "011", "573")}},
+    "I": {"434": _D8_RD8, "435": frozenset(("D8", "DT")), "096": frozenset(("TM",)),
+          "472": _D8_RD8, "050": _D8, "573": _D8},
+}
+_EXPECTED = {"D8": "CCYYMMDD", "RD8": "CCYYMMDD-CCYYMMDD in order", "DT": "CCYYMMDDHHMM",
+             "TM": "HHMM"}
+
+
+def _hhmm(text: str) -> bool:
+    return len(text) == 4 and text.isdigit() and int(text[:2]) < 24 and int(text[2:]) < 60
+
+
+def dtp_dates(fmt: str, value: str) -> list[date] | None:
+    """The dates a DTP03 in format ``fmt`` names (none for TM), or None when it is not one."""
+    if fmt == "D8":
+        day = ccyymmdd(value)
+        return None if day is None else [day]
+    if fmt == "RD8":
+        parts = value.split("-")
+        days = [ccyymmdd(p) for p in parts]
+        if len(parts) != 2 or days[0] is None or days[1] is None or days[0] > days[1]:
+            return None
+        return [days[0], days[1]]
+    if fmt == "DT":
+        day = ccyymmdd(value[:8])
+        return None if len(value) != 12 or day is None or not _hhmm(value[8:]) else [day]
+    if fmt == "TM":
+        return [] if _hhmm(value) else None
+    return None
+
+
 def dates(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+    allowed_by = _DTP_FORMATS.get(ctx.kind, _DTP_FORMATS["P"])
     for seg in claim.segments:
         if seg.elements[0] != "DTP":
             continue
-        fmt, value = seg.get(2), seg.get(3)
-        parts = value.split("-") if fmt == "RD8" else [value]
-        parsed = [ccyymmdd(p) for p in parts]
-        if fmt not in ("D8", "RD8") or (fmt == "RD8" and len(parts) != 2) or None in parsed:
+        qualifier, fmt, value = seg.get(1), seg.get(2), seg.get(3)
+        allowed = allowed_by.get(qualifier, _ANY)
+        parsed = dtp_dates(fmt, value) if fmt in allowed else None
+        if parsed is None:
+            expected = " or ".join(f"{f} ({_EXPECTED[f]})" for f in sorted(allowed))
             yield Hit("CLAIM_DATE_INVALID", None, seg, "DTP03",
-                      values={"qualifier": seg.get(1)[:3], "date": value[:20]})
+                      values={"qualifier": qualifier[:3], "format": fmt[:3],
+                              "date": value[:20], "expected": expected})
             continue
-        if fmt == "RD8" and parsed[0] > parsed[1]:  # type: ignore[operator]
-            yield Hit("CLAIM_DATE_INVALID", None, seg, "DTP03",
-                      values={"qualifier": seg.get(1)[:3], "date": value[:20]})
-            continue
-        if seg.get(1) in ("472", "434") and any(d > ctx.today for d in parsed if d):
+        if qualifier in ("472", "434") and any(d > ctx.today for d in parsed):
             yield Hit("DOS_FUTURE", None, seg, "DTP03",
                       values={"date": value[:20], "today": ctx.today.isoformat()})
     for line in ctx.drug_lines:
@@ -64,16 +106,27 @@ def line_controls(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
 
 
 def characters(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+    """Control and non-ASCII characters in the claim and in the loops it belongs to: the
+    billing provider (2000A/2010Ax), the subscriber (2000B/2010Bx) and the patient (2000C/2010CA).
+    A bad character in a shared loop rejects every claim under it, as pyx12 rejects the
+    segment (999 IK4 code 6)."""
     search = _BAD_CHAR.search
-    for seg in claim.segments:
-        if not search("".join(seg.elements)):  # one search per segment, not per element
-            continue
-        for index, value in enumerate(seg.elements):
-            found = _BAD_CHAR.search(value)
-            if found:
-                yield Hit("BAD_CHARACTER", None, seg, f"{seg.elements[0][:3]}{index:02d}",
-                          values={"char": f"0x{ord(found.group()):02X}"})
-                break
+    blocks = [claim.provider.segments, claim.subscriber.segments]
+    if claim.patient is not None:
+        blocks.append(claim.patient.segments)
+    blocks.append(claim.segments)
+    for segments in blocks:
+        if not search("".join("".join(seg.elements) for seg in segments)):
+            continue  # one search per loop, then per segment only where it found one
+        for seg in segments:
+            if not search("".join(seg.elements)):
+                continue
+            for index, value in enumerate(seg.elements):
+                found = search(value)
+                if found:
+                    yield Hit("BAD_CHARACTER", None, seg, f"{seg.elements[0][:3]}{index:02d}",
+                              values={"char": f"0x{ord(found.group()):02X}"})
+                    break
 
 
 EDITS = (dates, charges_balance, line_controls, characters)

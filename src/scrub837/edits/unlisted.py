@@ -10,19 +10,25 @@ from scrub837.claims import Claim
 from scrub837.edits._engine import EditContext, Hit
 
 _NDC = re.compile(r"(?<!\d)(\d{11}|\d{4,5}-\d{3,4}-\d{1,2})(?!\d)")
-_DOSE = re.compile(r"(?<![A-Z0-9])\d+(\.\d+)?\s?(MG|MCG|G|GM|ML|L|UNITS?|IU|MEQ|MMOL|%)(?![A-Z])",
-                   re.IGNORECASE)
+# A dose as people write it: "50MG", "0.9 %", "0.9%see NDC#", "1,000 UNITS", "5MG/ML", "10MGNDC".
+# A percent needs nothing after it; a unit word must not run on into another word, except the
+# "see"/"NDC" that so often follows without a space.
+_UNIT = r"(?:MG|MCG|G|GM|ML|L|UNITS?|IU|MEQ|MMOL)"
+_DOSE = re.compile(r"(?<![A-Z0-9.])\d+(?:,\d{3})*(?:\.\d+)?\s?"
+                   rf"(?:%|{_UNIT}(?![A-Z])|{_UNIT}(?=SEE|NDC))", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _NOT_NAMES = {"MG", "MCG", "ML", "UNIT", "UNITS", "NDC", "DOSE", "INJ", "INJECTION", "VIAL",
-              "PER", "AND", "THE", "IU", "MEQ", "MMOL", "GM"}
+              "PER", "AND", "THE", "IU", "MEQ", "MMOL", "GM", "SEE"}
 
 
-def missing_parts(description: str) -> list[str]:
+def missing_parts(description: str, ndc_in_2410: bool = False) -> list[str]:
+    """What an unlisted drug's description lacks; ``ndc_in_2410``: the line's 2410 LIN carries
+    the NDC, so the description need not repeat it ("see NDC")."""
     missing = []
     text_wo_ndc = _NDC.sub(" ", description)
     if not any(w.upper() not in _NOT_NAMES for w in _WORD.findall(text_wo_ndc)):
         missing.append("drug name")
-    if not _NDC.search(description):
+    if not ndc_in_2410 and not _NDC.search(description):
         missing.append("NDC")
     if not _DOSE.search(text_wo_ndc):
         missing.append("dose given (amount and unit, e.g. 50 MG)")
@@ -35,7 +41,8 @@ def unlisted_drug(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
         if rule is None or not rule.unlisted:
             continue
         element = "SV202-7" if line.is_institutional else "SV101-7"
-        missing = missing_parts(line.description)
+        missing = missing_parts(line.description,
+                                ndc_in_2410=line.drug is not None and bool(line.drug.ndc))
         if missing:
             yield Hit("NOC_DESCRIPTION_MISSING", line, element=element,
                       values={"missing": ", ".join(missing)})

@@ -80,6 +80,8 @@ def summary_dict(summary: FileSummary) -> dict[str, object]:
         "failure": ({"message": summary.failure_message, "segment": summary.failure_segment}
                     if summary.failure_message else None),
         "exit_code": summary.exit_code,
+        "interchanges": [{"isa13": a.isa13, "date": a.date, "time": a.time, "ta104": a.status,
+                          "ta105": a.note} for a in summary.interchanges],
     }
 
 

@@ -9,12 +9,18 @@ from scrub837.rulebook import load_rulebook
 ENVELOPE = [
     ("X12_UNREADABLE", "reject", "A3:21", ("the input cannot be read as X12 (not X12, truncated, "
      "a segment over 1 MiB, colliding delimiters); the file gets an error report"), "(file)"),
-    ("X12_ENVELOPE", "reject", "A3:21", ("ISA/GS/ST nesting broken: GS outside ISA, ST outside GS, "
-     "a new ISA/ST before IEA/SE, segments outside a transaction"), "ST*837*0002~ inside ST 0001"),
-    ("X12_CONTROL_NUMBER", "reject", "A3:21", ("IEA02 != ISA13, GE02 != GS06, SE02 != ST02, ISA13 "
-     "not 9 digits"), "SE*31*0002~ for ST*837*0001"),
-    ("X12_COUNT", "reject", "A3:21", "IEA01, GE01 or SE01 does not count what it closes",
-     "SE*7*0001~"),
+    ("X12_ENVELOPE", "reject / warn", "A3:21", ("ISA/GS/ST nesting broken: GS outside ISA, ST "
+     "outside GS, a new ISA/ST before IEA/SE, segments outside a transaction; rejects a "
+     "transaction left without SE, a warning outside a transaction (an ISA/IEA problem gets a "
+     "TA1)"), "ST*837*0002~ inside ST 0001"),
+    ("X12_CONTROL_NUMBER", "reject / warn", "A3:21", ("SE02 != ST02 rejects the transaction; "
+     "IEA02 != ISA13 (TA1 TA105 001), GE02 != GS06, ISA13 not 9 digits (018) or repeated (025) "
+     "are warnings: the interchange is accepted with errors"), "SE*31*0002~ for ST*837*0001"),
+    ("X12_COUNT", "reject / warn", "A3:21", ("SE01 does not count its transaction: rejects it; "
+     "IEA01 (TA1 TA105 021) or GE01 wrong: a warning"), "SE*7*0001~"),
+    ("X12_VERSION_PRE_ERRATA", "warn", "A3:21", ("GS08 005010X222 / 005010X223 (before the "
+     "A1/A2 errata): scrubbed as the errata version; `--reject-pre-errata` rejects the "
+     "transaction"), "GS*HC*S*R*20260301*1200*1*X*005010X222~"),
     ("X12_UNSUPPORTED", "reject", "A3:21", ("a transaction that is not an 837P/837I 5010 (835, "
      "270, 004010 ...); reported for that transaction"), "ST*835*0001~"),
     ("X12_STRUCTURE", "reject", "A3:21", ("HL hierarchy broken (CLM before HL 22, unknown HL03, a "

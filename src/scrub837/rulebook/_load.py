@@ -8,6 +8,7 @@
     rules/payers/default.toml    the overlay for payers no other overlay lists
     rules/payers/*.toml          payer overlays, chosen by 2010BB payer id
     rules/crosswalk_sample.csv   the crosswalk used when no --crosswalk is given
+    rules/filing_indicators.toml defaults by claim filing indicator (SBR09); optional
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 
+from scrub837.rulebook._classes import FILE as CLASSES_FILE
+from scrub837.rulebook._classes import load_filing_classes
 from scrub837.rulebook._codes import load_codes
 from scrub837.rulebook._crosswalk import read_crosswalk
 from scrub837.rulebook._errors import RulePackError
@@ -131,7 +134,9 @@ def load_rulebook(directory: Path | None = None, *, crosswalk: Path | None = Non
         settings=settings, codes=codes, edits=edits, payers=tuple(overlays),
         default_payer=default, crosswalk=xw.entries, crosswalk_source=str(xw_path),
         mue_override=mue_tables, mue_source=mue_source, _by_payer=by_payer,
-        crosswalk_skipped=xw.skipped)
+        crosswalk_skipped=xw.skipped,
+        filing_classes=load_filing_classes(root / CLASSES_FILE,
+                                           _shown(root / CLASSES_FILE, root)))
 
 
 def pack_problems(rb: Rulebook) -> list[str]:

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
 from scrub837.findings import Severity, Stc
+from scrub837.rulebook._classes import FilingClass
 
 # CTP05-1 unit -> (dimension, factor to the dimension's base unit: mg for mass, mL for volume)
 _CTP_UNITS = {"ME": ("mass", Decimal(1)), "GR": ("mass", Decimal(1000)),
@@ -202,6 +203,8 @@ class Rulebook:
     mue_source: Mapping[str, str]
     _by_payer: Mapping[str, PayerOverlay] = field(default_factory=dict)
     crosswalk_skipped: int = 0  # crosswalk rows whose NDC column held no usable NDC
+    #: claim filing indicator (SBR09) -> its defaults (filing_indicators.toml)
+    filing_classes: Mapping[str, FilingClass] = field(default_factory=dict)
 
     def code(self, hcpcs: str) -> CodeRule | None:
         return self.codes.get(hcpcs)

@@ -12,10 +12,12 @@ import io
 import json
 import logging
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 
 _ERRATA = {b"005010X222A2": b"005010X222A1", b"005010X223A3": b"005010X223A2"}
+_PRE_ERRATA = {b"005010X222": b"005010X222A1", b"005010X223": b"005010X223A2"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,11 @@ def _validate(data: bytes, versions: tuple[bytes, ...]) -> IgResult:
             data = data.replace(b"*" + bad, b"*" + good).replace(b"|" + bad, b"|" + good)
             note = (f"validated GS08 {bad.decode()} against the {good.decode()} map "
                     "(pyx12 has no map for the errata version)")
+    for bad, good in _PRE_ERRATA.items():  # a whole GS08/ST03 value, not a prefix of X222A1
+        data, found = re.subn(rb"(?<=[^A-Za-z0-9])" + bad + rb"(?![A-Za-z0-9])", good, data)
+        if found:
+            note = (f"validated GS08 {bad.decode()} (pre-errata) against the {good.decode()} "
+                    "map")
     try:
         data.decode("ascii")
     except UnicodeDecodeError as exc:
