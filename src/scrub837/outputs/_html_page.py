@@ -68,6 +68,7 @@ BUILTIN_TITLES = {
     "X12_ENVELOPE": "ISA/GS/ST envelopes do not nest",
     "X12_CONTROL_NUMBER": "A trailer's control number does not match its header",
     "X12_COUNT": "SE01, GE01 or IEA01 does not count what it closes",
+    "X12_VERSION_PRE_ERRATA": "GS08 names the 5010 version before the A1/A2 errata",
     "X12_UNSUPPORTED": "Not an 837P/837I 5010 transaction",
     "X12_STRUCTURE": "The HL hierarchy is broken",
     "X12_IRREGULAR": "Read past an irregularity",
