@@ -30,7 +30,8 @@ PARTS_PER_JOB = 4  # smaller parts balance the workers; each part costs a little
 _SCRUBBER: Scrubber | None = None
 
 
-def _init(rules: str | None, crosswalk: str | None, mue: list[str], payers: str | None) -> None:
+def _init(rules: str | None, crosswalk: str | None, mue: list[str], payers: str | None,
+          cms: tuple[str | None, str | None, str | None] = (None, None, None)) -> None:
     global _SCRUBBER
     from scrub837 import _runtime
 
@@ -40,7 +41,8 @@ def _init(rules: str | None, crosswalk: str | None, mue: list[str], payers: str 
     _SCRUBBER = Scrubber(Path(rules) if rules else None,
                          crosswalk=Path(crosswalk) if crosswalk else None,
                          mue=[Path(m) for m in mue],
-                         payer_overlays=Path(payers) if payers else None)
+                         payer_overlays=Path(payers) if payers else None,
+                         hcpcs=cms[0], asp=cms[1], data=cms[2])
 
 
 def _one(path: str, out_dir: str, options: OutputOptions) -> FileOutcome:
@@ -99,7 +101,9 @@ def scrub_files_parallel(files: list[str], args: argparse.Namespace, options: Ou
     try:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init,
                                  initargs=(args.rules, args.crosswalk, args.mue,
-                                           args.payers)) as pool:
+                                           args.payers, (getattr(args, "hcpcs", None),
+                                                         getattr(args, "asp", None),
+                                                         getattr(args, "data", None)))) as pool:
             pending: list[Future[FileOutcome] | FileOutcome] = []
             for path in files:
                 if (jobs > 1 and not options.validate and os.path.isfile(path)
