@@ -1,5 +1,5 @@
-"""Code validity on the date of service (CMS HCPCS add and termination dates), codes CMS does
-not define, and dates of service outside the loaded CMS tables' periods."""
+"""Code validity on the date of service (CMS HCPCS add and termination dates) and codes CMS
+does not define."""
 
 from __future__ import annotations
 
@@ -47,29 +47,4 @@ def code_valid_for_date(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
                               if rule.replaced_by else ""})
 
 
-def dates_in_data_period(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
-    """One warning per claim naming the tables whose period a drug line's date falls outside:
-    the HCPCS file for a later date (earlier dates are answered by its add/termination dates),
-    the crosswalk for a line with an NDC, the MUE table of the claim's setting."""
-    data = ctx.rulebook.data
-    mue = data.table("mue_outpatient" if ctx.kind == "I" else "mue_practitioner")
-    hcpcs, crosswalk = data.table("hcpcs"), data.table("crosswalk")
-    for line in ctx.drug_lines:
-        dos = line_date(line)
-        if dos is None:
-            continue
-        outside: list[str] = []
-        if hcpcs is not None and hcpcs.end is not None and dos > hcpcs.end:
-            outside.append(hcpcs.label)
-        if crosswalk is not None and line.drug is not None and not crosswalk.covers(dos):
-            outside.append(crosswalk.label)
-        if mue is not None and not mue.covers(dos):
-            outside.append(mue.label)
-        if outside:
-            yield Hit("DATA_PERIOD", line, element="DTP03" if line.dtp_472 else "",
-                      segment=line.dtp_472,
-                      values={"dos": dos.isoformat(), "tables": "; ".join(outside)})
-            return
-
-
-EDITS = (code_valid_for_date, dates_in_data_period)
+EDITS = (code_valid_for_date,)

@@ -101,6 +101,8 @@ def table_from_file(kind: str, path: Path, level2_only: bool = False) -> Table:
     """Read one CMS file as published. ``kind``: ``hcpcs``, ``asp``, ``crosswalk`` or ``mue``
     (the MUE header says which setting). ``level2_only`` drops CPT rows (for the dataset)."""
     notes: list[str] = []
+    start: date | None
+    end: date | None
     if kind == "hcpcs":
         source, recs = _hcpcs.read_hcpcs(path)
         period, start, end = _hcpcs.period_of(source)
@@ -133,6 +135,8 @@ def table_from_file(kind: str, path: Path, level2_only: bool = False) -> Table:
     if name == "crosswalk":
         notes.insert(0, f"{sum(1 for r in rows if not r[2])} rows with an alternate id in NDC2 "
                      f"(kept, never matched as an NDC), {sum(1 for r in rows if r[2])} with an NDC")
+    if not period:
+        period = f"file {path.name}"  # no period in the file: cite it by name
     records = _group(rows)
     info = TableInfo(name, _TITLES[name], period, start, end, source, len(rows), len(records),
                      "; ".join(notes))
