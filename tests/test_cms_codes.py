@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -268,3 +269,20 @@ def test_a_pack_overlay_keeps_its_judgement_over_the_cms_facts() -> None:
     assert j9262 is not None and j9262.container == "single-dose" and j9262.dx_supported
     assert j9262.source == "CMS HCPCS Level II, January 2026" and j9262.in_cms
     assert rb.codes["J9262"].file == "rules/codes/J9262.toml"
+
+
+def test_extract_sees_priced_codes_and_prefix_still_narrows(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "q.837"
+    path.write_text(claim_837p([L("Q5103", "40", "00069080901", "4"), L("J9271", "200",
+                                                                        "00006302602", "2")]))
+    def codes(*extra: str) -> list[str]:
+        proc = subprocess.run([sys.executable, "-m", "scrub837", "extract", str(path), *extra],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return [json.loads(x)["line"]["code"] for x in proc.stdout.splitlines()]
+    assert codes() == ["Q5103", "J9271"]
+    assert codes("--prefix", "J") == ["J9271"]
