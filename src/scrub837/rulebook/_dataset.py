@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from importlib.resources import files
@@ -77,7 +77,43 @@ def _info(name: str, raw: object, shown: str) -> TableInfo:
         raise RulePackError(shown, name, f"bad table description: {exc}") from None
 
 
-Records = dict[str, tuple[tuple[str, ...], ...]]  # code -> rows (one row for most tables)
+Records = Mapping[str, tuple[tuple[str, ...], ...]]  # code -> rows (one row for most tables)
+
+
+class _Lazy(Mapping[str, tuple[tuple[str, ...], ...]]):
+    """A table file's rows by code, each code's lines split into columns when first asked for
+    (reading a table is then one pass over its lines)."""
+
+    def __init__(self, text: str, column: int = 0) -> None:
+        raw: dict[str, str] = {}
+        for line in text.splitlines():
+            key = line[:line.find("\t")] if column == 0 else line.split("\t", column + 1)[column]
+            if not key:
+                continue
+            had = raw.get(key)
+            raw[key] = line if had is None else f"{had}\n{line}"
+        self._raw = raw
+        self._split: dict[str, tuple[tuple[str, ...], ...]] = {}
+
+    def __getitem__(self, code: str) -> tuple[tuple[str, ...], ...]:
+        got = self._split.get(code)
+        if got is None:
+            got = tuple(tuple(line.split("\t")) for line in self._raw[code].split("\n"))
+            self._split[code] = got
+        return got
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._raw
+
+    def by_column(self, column: int) -> _Lazy:
+        """The same rows keyed by another column (rows with it empty left out)."""
+        return _Lazy("\n".join(self._raw.values()), column)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +126,7 @@ def _month_period(start: date | None) -> str:
     return f"{_MONTHS[start.month - 1]} {start.year}" if start else ""
 
 
-def _group(rows: Sequence[tuple[str, ...]]) -> Records:
+def _group(rows: Sequence[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
     out: dict[str, list[tuple[str, ...]]] = {}
     for row in rows:
         out.setdefault(row[0], []).append(row)
@@ -194,7 +230,7 @@ class Dataset:
         for name, table in (overrides or {}).items():
             self._info[name] = table.info
             self._loaded[name] = table.records
-        self._ndc: dict[str, tuple[tuple[str, ...], ...]] | None = None
+        self._ndc: Records | None = None
         self._entries: dict[str, tuple[CrosswalkEntry, ...]] = {}
         self._mue: dict[str, dict[str, MueEntry | None]] = {}
 
@@ -224,10 +260,10 @@ class Dataset:
         path = self.directory / f"{name}.tsv"
         try:
             with open(path, encoding="utf-8") as f:
-                rows = [tuple(line.rstrip("\n").split("\t")) for line in f]
+                text = f.read()
         except OSError as exc:
             raise RulePackError(str(path), "", f"cannot read: {exc}") from None
-        return _group(rows)
+        return _Lazy(text)
 
     def table(self, name: str) -> TableInfo | None:
         return self._info.get(name)
@@ -251,12 +287,16 @@ class Dataset:
         """The crosswalk rows listing ``ndc11`` (11 digits); alternate ids never match."""
         index = self._ndc
         if index is None:
-            lists: dict[str, list[tuple[str, ...]]] = {}
-            for rows in self.records("crosswalk").values():
-                for row in rows:
-                    if row[2]:
-                        lists.setdefault(row[2], []).append(row)
-            index = {k: tuple(v) for k, v in lists.items()}
+            table = self.records("crosswalk")
+            if isinstance(table, _Lazy):
+                index = table.by_column(2)
+            else:
+                lists: dict[str, list[tuple[str, ...]]] = {}
+                for rows in table.values():
+                    for row in rows:
+                        if row[2]:
+                            lists.setdefault(row[2], []).append(row)
+                index = {k: tuple(v) for k, v in lists.items()}
             self._ndc = index
         found = self._entries.get(ndc11)
         if found is None:

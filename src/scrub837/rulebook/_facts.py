@@ -65,12 +65,13 @@ def derive(rb: Rulebook, code: str) -> CodeRule | None:
     facts = dict(
         descriptor=rec[1], short=rec[2], source=_label(rb, "hcpcs"), verified=True,
         effective=_day(rec[3]), terminated=terminated, action_effective=_day(rec[4]),
-        billing_unit=None if unlisted else billing, unit_source=unit_source, in_cms=True,
-        mue_practitioner=rb.mue(code, "P"), mue_outpatient=rb.mue(code, "I"))
+        billing_unit=None if unlisted else billing, unit_source=unit_source, in_cms=True)
+    # the MUE of a setting is Rulebook.mue(code, kind): read from the setting's table only when
+    # a claim of that setting needs it; mue_practitioner/mue_outpatient stay the pack's
     if pack is not None:
         return replace(pack, replaced_by=pack.replaced_by or xref, **facts)  # type: ignore[arg-type]
     return CodeRule(
-        code=code, replaced_by=xref, unlisted=unlisted, container="unknown",
+        code=code, replaced_by=xref, mue_practitioner=None, mue_outpatient=None, unlisted=unlisted, container="unknown",
         container_source="", container_verified=False,
         ndc_required=settings.ndc_required_default, ctp_units=frozenset(), whole_units=whole,
         dx_supported=(), dx_source="", dx_verified=False, lookalikes=(), seed_page="",

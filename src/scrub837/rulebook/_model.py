@@ -88,7 +88,7 @@ class CodeRule:
     replaced_by: tuple[str, ...]
     billing_unit: BillingUnit | None  # None for NOC codes
     unlisted: bool
-    mue_practitioner: Mue | None
+    mue_practitioner: Mue | None  # the pack's; Rulebook.mue() gives the loaded CMS table's
     mue_outpatient: Mue | None
     container: str  # "single-dose", "multi-dose" or "unknown"
     container_source: str
