@@ -200,6 +200,14 @@ def test_a_code_cms_does_not_define() -> None:
     # after the HCPCS file's quarter it may be a new code: a warning
     got, rules, warns = verdict(claim_837p([L("J9997", "1", dos="20260715")], payer="COMMB"))
     assert (got, rules) == ("accepted", set()) and "CODE_UNKNOWN" in warns
+    # the file lists terminated codes back to 2014-06-30: J1550 (gamma globulin, deleted
+    # before that; a real 2004 claim in the corpus bills it) is not known to be invalid in 2004
+    hcpcs = RB.data.table("hcpcs")
+    assert hcpcs is not None and hcpcs.history == date(2014, 6, 30)
+    got, rules, warns = verdict(claim_837p([L("J1550", "1", dos="20040711")], payer="COMMB"))
+    assert (got, rules) == ("accepted", set()) and "CODE_UNKNOWN" in warns
+    assert "CODE_INVALID" in verdict(claim_837p([L("J1550", "1", dos="20150711")],
+                                                payer="COMMB"))[1]
 
 
 def test_mue_mai_3_sums_the_lines_of_a_date() -> None:

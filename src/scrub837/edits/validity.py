@@ -17,12 +17,19 @@ def code_valid_for_date(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
         rule = ctx.rule(line.code)
         dos = line_date(line)
         if hcpcs is not None and (rule is None or not rule.in_cms):
-            # a code the CMS file does not list: invalid within the file's period; later it
-            # may be a code added since
+            # a code the CMS file does not list: invalid on the dates the file answers for
+            # (its quarter, and back to the oldest termination it still lists); later it may be
+            # a code added since, earlier one terminated before the file's history
             if dos is not None and hcpcs.end is not None and dos > hcpcs.end:
                 yield Hit("CODE_UNKNOWN", line, element=element, values={
                     "why": f"is not in {hcpcs.label}, which is older than the date of service "
                            f"{dos.isoformat()} (it may be a new code)",
+                    "code_source": hcpcs.label})
+            elif dos is not None and hcpcs.history is not None and dos < hcpcs.history:
+                yield Hit("CODE_UNKNOWN", line, element=element, values={
+                    "why": f"is not in {hcpcs.label}, which lists terminated codes back to "
+                           f"{hcpcs.history.isoformat()} only (the date of service is "
+                           f"{dos.isoformat()})",
                     "code_source": hcpcs.label})
             else:
                 yield Hit("CODE_INVALID", line, element=element, values={

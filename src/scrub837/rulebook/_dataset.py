@@ -48,6 +48,9 @@ class TableInfo:
     rows: int
     codes: int
     notes: str = ""  # "1284 rows with an alternate id", "11 CPT rows dropped"
+    #: HCPCS: the earliest termination date the file still lists (codes terminated before it
+    #: are gone from the file, so its absence says nothing about earlier dates of service)
+    history: date | None = None
 
     @property
     def label(self) -> str:
@@ -61,7 +64,8 @@ class TableInfo:
         return {"title": self.title, "period": self.period,
                 "start": self.start.isoformat() if self.start else "",
                 "end": self.end.isoformat() if self.end else "", "source": self.source,
-                "rows": self.rows, "codes": self.codes, "notes": self.notes}
+                "rows": self.rows, "codes": self.codes, "notes": self.notes,
+                **({"history": self.history.isoformat()} if self.history else {})}
 
 
 def _info(name: str, raw: object, shown: str) -> TableInfo:
@@ -72,7 +76,8 @@ def _info(name: str, raw: object, shown: str) -> TableInfo:
                          date.fromisoformat(raw["start"]) if raw["start"] else None,
                          date.fromisoformat(raw["end"]) if raw["end"] else None,
                          str(raw["source"]), int(raw["rows"]), int(raw["codes"]),
-                         str(raw.get("notes", "")))
+                         str(raw.get("notes", "")),
+                         date.fromisoformat(raw["history"]) if raw.get("history") else None)
     except (KeyError, TypeError, ValueError) as exc:
         raise RulePackError(shown, name, f"bad table description: {exc}") from None
 
@@ -174,8 +179,11 @@ def table_from_file(kind: str, path: Path, level2_only: bool = False) -> Table:
     if not period:
         period = f"file {path.name}"  # no period in the file: cite it by name
     records = _group(rows)
+    terminations = [r[5] for r in rows if name == "hcpcs" and r[5]]
+    history = min(terminations) if terminations else ""
     info = TableInfo(name, _TITLES[name], period, start, end, source, len(rows), len(records),
-                     "; ".join(notes))
+                     "; ".join(notes), date(int(history[:4]), int(history[4:6]),
+                                            int(history[6:])) if history else None)
     return Table(info, records)
 
 
