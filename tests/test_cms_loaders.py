@@ -250,3 +250,31 @@ def test_j_codes_with_a_convertible_unit() -> None:
     kinds = {k: sum(1 for p in parsed if p.kind == k) for k in ("per", "up_to", "per_item",
                                                                 "none")}
     assert kinds == {"per": 1012, "up_to": 105, "per_item": 25, "none": 67}
+
+
+def test_scrub_with_hcpcs_and_asp_files_given_by_option(tmp_path: Path) -> None:
+    """--hcpcs / --asp replace the dataset's tables for one run (--crosswalk and --mue too)."""
+    import json
+
+    from tests.test_cms_codes import L, claim_837p
+
+    hcpcs = tmp_path / "HCPC2026_APR_ANWEB_test.txt"
+    hcpcs.write_text(_record("J9271", text="Injection, pembrolizumab, 1 mg") + "\r\n",
+                     newline="")
+    asp = tmp_path / "asp.csv"
+    asp.write_text("Payment Allowance Limits for Medicare Part B Drugs\n"
+                   "Effective April 1, 2026 through June 30, 2026\n"
+                   "HCPCS Code,Short Description,HCPCS Code Dosage,Payment Limit\n"
+                   "Q9970,Test drug,1 MG,1.000\n")
+    claim = tmp_path / "c.837"
+    claim.write_text(claim_837p([L("J9271", "200", "00006302602", "2"), L("Q9970", "1")],
+                                payer="COMMB").replace("20260210", "20260410"))
+    proc = cli("scrub", str(claim), "--hcpcs", str(hcpcs), "--asp", str(asp),
+               "--format", "json")
+    rows = [json.loads(x) for x in proc.stdout.splitlines() if x.startswith("{")]
+    found = {(f["rule_id"], f["location"]["lx"]) for r in rows for f in r.get("findings", ())}
+    # Q9970 is a drug line only because the given ASP file prices it; the given HCPCS file
+    # (April 2026, its quarter holds the date of service) does not list it
+    assert ("CODE_INVALID", "2") in found, found
+    assert not any(rule == "CODE_INVALID" and lx == "1" for rule, lx in found)
+    assert proc.returncode == 1, proc.stderr

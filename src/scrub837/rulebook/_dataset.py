@@ -285,8 +285,10 @@ class Dataset:
         return rows[0] if rows else None
 
     def priced(self, code: str) -> bool:
-        """The ASP pricing file or the crosswalk prices ``code`` as a Part B drug."""
-        return code in self.records("asp") or code in self.records("crosswalk")
+        """The ASP pricing file or the crosswalk prices ``code`` (a HCPCS Level II code: CPT
+        rows of a file given by option do not count) as a Part B drug."""
+        return bool(LEVEL2.fullmatch(code)) and (code in self.records("asp")
+                                                 or code in self.records("crosswalk"))
 
     def crosswalk_rows(self, code: str) -> tuple[CrosswalkEntry, ...]:
         return tuple(_crosswalk.entry_of(r) for r in self.records("crosswalk").get(code, ()))
