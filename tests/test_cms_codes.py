@@ -294,3 +294,12 @@ def test_extract_sees_priced_codes_and_prefix_still_narrows(tmp_path: Path) -> N
         return [json.loads(x)["line"]["code"] for x in proc.stdout.splitlines()]
     assert codes() == ["Q5103", "J9271"]
     assert codes("--prefix", "J") == ["J9271"]
+
+
+def test_a_terminated_code_names_the_hcpcs_cross_reference() -> None:
+    """J9010 (alemtuzumab) terminated 2015-12-31; the HCPCS file cross-references J0202."""
+    items = SCRUBBER.results(claim_837p([L("J9010", "1")], payer="COMMB").encode())
+    found = [f for item in items if isinstance(item, TransactionResult) for c in item.claims
+             for f in c.findings if f.rule_id == "CODE_NOT_EFFECTIVE"]
+    assert len(found) == 1 and "use J0202" in found[0].message
+    assert "CMS HCPCS Level II, January 2026" in found[0].message

@@ -278,3 +278,27 @@ def test_scrub_with_hcpcs_and_asp_files_given_by_option(tmp_path: Path) -> None:
     assert ("CODE_INVALID", "2") in found, found
     assert not any(rule == "CODE_INVALID" and lx == "1" for rule, lx in found)
     assert proc.returncode == 1, proc.stderr
+
+
+def test_data_import_replaces_only_a_dataset_folder(tmp_path: Path) -> None:
+    hcpcs = tmp_path / "HCPC2026_APR_ANWEB_test.txt"
+    hcpcs.write_text(_record("J0001") + "\r\n", newline="")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    proc = cli("data", "import", "--hcpcs", str(hcpcs), "--out", str(other))
+    assert proc.returncode == 2 and "is not a scrub837 dataset folder" in proc.stderr
+    assert [p.name for p in other.iterdir()] == ["keep.txt"]
+    out = tmp_path / "data"
+    for _ in range(2):  # a second import replaces the first
+        proc = cli("data", "import", "--hcpcs", str(hcpcs), "--out", str(out))
+        assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["hcpcs.tsv", "manifest.json"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp left
+    info = Dataset(out).table("hcpcs")
+    assert info is not None and info.label == "CMS HCPCS Level II, April 2026"
+    bad = tmp_path / "HCPC2026_APR_ANWEB_bad.txt"
+    bad.write_text(_record("J0001")[:100] + "\r\n", newline="")
+    proc = cli("data", "import", "--hcpcs", str(bad), "--out", str(tmp_path / "d2"))
+    assert proc.returncode == 2 and f"{bad}: line 1: a record is 100 bytes" in proc.stderr
+    assert not (tmp_path / "d2").exists()

@@ -49,6 +49,11 @@ def describe(info: TableInfo) -> str:
 
 def handle_import(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     out = Path(args.out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (
+            out / "manifest.json").is_file())):
+        stderr.write(f"scrub837 data import: {out} exists and is not a scrub837 dataset "
+                     "folder; choose a new or empty folder\n")
+        return EXIT_USAGE
     try:
         tables = import_files(Path(args.hcpcs), Path(args.asp) if args.asp else None,
                               Path(args.crosswalk) if args.crosswalk else None,
