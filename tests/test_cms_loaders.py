@@ -302,3 +302,21 @@ def test_data_import_replaces_only_a_dataset_folder(tmp_path: Path) -> None:
     proc = cli("data", "import", "--hcpcs", str(bad), "--out", str(tmp_path / "d2"))
     assert proc.returncode == 2 and f"{bad}: line 1: a record is 100 bytes" in proc.stderr
     assert not (tmp_path / "d2").exists()
+
+
+@needs_cms
+def test_the_record_positions_are_cms_record_layout() -> None:
+    """The positions the HCPCS loader reads are those CMS's record layout gives by name."""
+    import re
+
+    text = (CMS / "hcpcs" / "HCPC2026_recordlayout.txt").read_text(encoding="cp1252")
+    fields = {m.group(1).strip(): (int(m.group(3)), int(m.group(4))) for m in re.finditer(
+        r"^\s+\d+\.\s+(.+?)\s*(?:CHAR|NUM|GRP)?\s*\n\s+(\d+)\s+(\d+)\s+(\d+)", text, re.M)}
+    assert fields["HCPCS Record Identification Code"] == (11, 11)
+    assert fields["HCPCS Long Description"] == (12, 91)
+    assert fields["HCPCS Short Description"] == (92, 119)
+    assert fields["HCPCS Cross Reference Code"] == (205, 209)  # occurs 5 times: 205-229
+    assert fields["HCPCS Code Added Date"] == (269, 276)
+    assert fields["HCPCS Action Effective Date"] == (277, 284)
+    assert fields["HCPCS Termination Date"] == (285, 292)
+    assert fields["HCPCS Action Code"] == (293, 293)
