@@ -203,7 +203,7 @@ def write_dataset(directory: Path, tables: Mapping[str, Table]) -> None:
         with open(directory / f"{name}.tsv", "w", encoding="utf-8", newline="\n") as f:
             for code in sorted(table.records):
                 for row in table.records[code]:
-                    f.write("\t".join(c.replace("\t", " ") for c in row) + "\n")
+                    f.write("\t".join(" ".join(c.split()) for c in row) + "\n")
     with open(directory / "manifest.json", "w", encoding="utf-8", newline="\n") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
         f.write("\n")

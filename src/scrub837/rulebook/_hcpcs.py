@@ -79,7 +79,7 @@ def parse_records(lines: Iterable[str], shown: str) -> dict[str, tuple[str, ...]
                                     line=number)
             xref = " ".join(c for c in (text[204 + 5 * i:209 + 5 * i].strip()
                                         for i in range(5)) if c)
-            head[code] = [text[91:119].strip(),
+            head[code] = [" ".join(text[91:119].split()),
                           _day(text[268:276], shown, number, "add date"),
                           _day(text[276:284], shown, number, "action effective date"),
                           _day(text[284:292], shown, number, "termination date"),
