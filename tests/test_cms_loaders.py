@@ -320,3 +320,13 @@ def test_the_record_positions_are_cms_record_layout() -> None:
     assert fields["HCPCS Action Effective Date"] == (277, 284)
     assert fields["HCPCS Termination Date"] == (285, 292)
     assert fields["HCPCS Action Code"] == (293, 293)
+
+
+def test_hcpcs_bytes_cp1252_does_not_define_are_read_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "HCPC2026_JAN_ANWEB_odd.txt"
+    record = _record("J0001", text="Injection, odd \x81 byte, 1 mg").encode("latin-1")
+    path.write_bytes(record + b"\r\n" + b"\x00\xff" * 10 + b"\r\n")
+    with pytest.raises(RulePackError, match="line 2: a record is 20 bytes"):
+        read_hcpcs(path)
+    path.write_bytes(record + b"\r\n")
+    assert read_hcpcs(path)[1]["J0001"][1] == "Injection, odd \ufffd byte, 1 mg"

@@ -109,9 +109,9 @@ def read_hcpcs(path: Path) -> tuple[str, dict[str, tuple[str, ...]]]:
                                         f"zip, found {len(names)}")
                 inner = names[0].rsplit("/", 1)[-1]
                 with zf.open(names[0]) as f:
-                    text = io.TextIOWrapper(f, encoding="cp1252", newline="")
+                    text = io.TextIOWrapper(f, encoding="cp1252", errors="replace", newline="")
                     return inner, parse_records(text, f"{path.name}:{inner}")
-        with open(path, encoding="cp1252", newline="") as f:
+        with open(path, encoding="cp1252", errors="replace", newline="") as f:
             return path.name, parse_records(f, str(path))
     except (OSError, zipfile.BadZipFile) as exc:
         raise RulePackError(str(path), "", f"cannot read: {exc}") from None
