@@ -57,7 +57,7 @@ def test_scrub_out_writes_outputs_and_exit_codes(tmp_path: Path) -> None:
     assert "6 claims, 6 accepted, 0 rejected, 0 charges held back" in clean.stdout
     defects = cli("scrub", str(SAMPLES / "837p_defects.837"), "--out", str(tmp_path))
     assert defects.returncode == 1
-    assert "33 claims, 2 accepted, 31 rejected" in defects.stdout
+    assert "34 claims, 2 accepted, 32 rejected" in defects.stdout
     bad = cli("scrub", str(SAMPLES / "bad_not_x12.txt"), "--out", str(tmp_path))
     assert bad.returncode == 3 and (tmp_path / "bad_not_x12.txt.error.txt").exists()
     for p in tmp_path.iterdir():

@@ -35,8 +35,8 @@ def test_outputs_summary_lines_and_the_worst_exit_code(tmp_path: Path) -> None:
     assert code == 3
     lines = out.splitlines()
     assert lines[0] == (f"{CLEAN}: 6 claims, 6 accepted, 0 rejected, 0 charges held back, "
-                        "1 warnings")
-    assert lines[1].startswith(f"{DEFECTS}: 33 claims, 2 accepted, 31 rejected, 42390 "
+                        "7 warnings")  # 1 NDC_NOT_IN_CROSSWALK, 6 DATA_PERIOD (one a claim)
+    assert lines[1].startswith(f"{DEFECTS}: 34 claims, 2 accepted, 32 rejected, 42490 "
                                "charges held back")
     assert "bad_truncated.837" in err and "segment 58" in err
     names = {p.name for p in tmp_path.iterdir()}
@@ -82,7 +82,7 @@ def test_without_out_json_and_summary_formats() -> None:
     code, out, _ = scrub(DEFECTS)
     assert code == 1
     rows = [json.loads(line) for line in out.splitlines()]
-    assert len(rows) == 33 and {r["verdict"] for r in rows} == {"accepted", "rejected"}
+    assert len(rows) == 34 and {r["verdict"] for r in rows} == {"accepted", "rejected"}
     code, out, _ = scrub(CLEAN, "--format", "summary")
     assert code == 0 and out == f"{CLEAN}: 6 claims, 6 accepted, 0 rejected\n"
 
@@ -140,5 +140,5 @@ def test_exit_codes_as_a_real_process(tmp_path: Path) -> None:
         assert proc.returncode == 3 and b"Traceback" not in proc.stderr, bad
         assert (tmp_path / f"{bad}.error.txt").read_text().startswith(f"file: {SAMPLES / bad}")
     piped = cli("-", stdin=(SAMPLES / "837p_defects.837").read_bytes())
-    assert piped.returncode == 1 and piped.stdout.count(b"\n") == 33
+    assert piped.returncode == 1 and piped.stdout.count(b"\n") == 34
     assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in tmp_path.iterdir())

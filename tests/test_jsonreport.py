@@ -185,7 +185,7 @@ def test_lines_with_findings_for_a_defect_claim() -> None:
         "modifiers": ["JZ"], "revenue_code": "", "charge": "1875", "units": "3",
         "service_date": "20260210", "ndc": "63459017714", "ndc_quantity": "3.5",
         "ndc_unit": "ME", "rejects": True,
-        "rule_ids": ["UNITS_NDC_MISMATCH", "NDC_NOT_IN_CROSSWALK"],
+        "rule_ids": ["UNITS_NDC_MISMATCH", "NDC_NOT_IN_CROSSWALK", "DATA_PERIOD"],
     }]
 
 

@@ -146,12 +146,12 @@ def test_pipeline_writes_outputs_0600_and_reports(tmp_path: Path) -> None:
     assert outcome.exit_code == 1
     report = json.loads((tmp_path / "837p_defects.837.report.json").read_text())
     _check_schema(report)
-    assert report["summary"]["rejected"] == 31 and report["summary"]["accepted"] == 2
+    assert report["summary"]["rejected"] == 32 and report["summary"]["accepted"] == 2
     page = lhtml.fromstring((tmp_path / "837p_defects.837.report.html").read_bytes())
     assert not page.xpath("//script") and not page.xpath("//*[@src]")
     marks = page.xpath("//section[@id][.//h2[contains(., 'DEF-UNITS-NDC-MISMATCH')]]//mark")
     assert [m.text for m in marks if m.get("class") == "reject"] == ["3"]  # SV104
-    assert [m.text for m in marks if m.get("class") == "warn"] == ["63459017714"]
+    assert [m.text for m in marks if m.get("class") == "warn"] == ["20260210", "63459017714"]  # DATA_PERIOD, NDC
     assert "J9262 is billed per 0.01 mg: 3.5 mg is 350 units, not 3" in page.text_content()
     text = (tmp_path / "837p_defects.837.report.html").read_text()
     assert "TESTPATIENT" not in text and "MBR100000001" not in text and "19560312" not in text

@@ -85,7 +85,9 @@ def test_crosswalk_in_full_cms_layout_cp1252(tmp_path: Path) -> None:
     assert xw["00143932610"][0].labeler == "Caf\u00e9 Labs \u2013 \u201cUSA\u201d"
     assert xw["00143937310"][0].labeler == "Short Labeler"  # 4-4-2 zero-padded
     assert xw["00338004904"][0].pkg_size == Decimal(1000)
-    assert table.skipped == 2  # the alternate id and the bare 10 digits (ambiguous)
+    assert table.skipped == 2  # the alternate id and the bare 10 digits (ambiguous): kept
+    assert len(table.records) == 6 and {e.alternate_id for e in table.alternates} == {
+        r[1] for r in table.records if not r[2]} and all(e.ndc11 == "" for e in table.alternates)
     assert set(xw) == {"63459017714", "00143932610", "00143937310", "00338004904"}
     assert load_crosswalk(path) == xw
 
@@ -209,16 +211,19 @@ def test_mue_header_problems(tmp_path: Path) -> None:
     (tmp_path / "x.csv").write_text("a,b\n1,2\n")
     with pytest.raises(RulePackError, match="no MUE header"):
         load_mue(tmp_path / "x.csv")
-    dme = cms_mue(tmp_path / "dme.csv", "DME Supplier Services MUE Values", [])
-    with pytest.raises(RulePackError, match="not supported"):
-        load_mue(dme)
+    dme = cms_mue(tmp_path / "dme.csv", "DME Supplier Services MUE Values",
+                  [["E0100", "1", "3 Date of Service Edit: Clinical", "CMS Policy"]])
+    assert load_mue(dme)[0] == "dme"
+    other = cms_mue(tmp_path / "other.csv", "Ambulance Services MUE Values", [])
+    with pytest.raises(RulePackError, match="has no 'Practitioner Services MUE Values'"):
+        load_mue(other)
     twice = cms_mue(tmp_path / "twice.csv", "Practitioner Services MUE Values", [
         ["J2410", "2", "3 x", ""], ["J2410", "3", "3 x", ""]])
     with pytest.raises(RulePackError, match="second row"):
         load_mue(twice)
 
 
-def test_a_loaded_mue_file_beats_the_pack(tmp_path: Path) -> None:
+def test_a_loaded_mue_file_beats_the_data(tmp_path: Path) -> None:
     path = cms_mue(tmp_path / "mue.csv", "Practitioner Services MUE Values",
                    [["J2410", "5", "3 Date of Service Edit: Clinical", "Clinical: Data"]],
                    code_header="HCPCS/CPT Code")  # the extract spelling
@@ -238,11 +243,15 @@ def test_a_loaded_mue_file_beats_the_pack(tmp_path: Path) -> None:
         load_rulebook(mue=[path, path])
 
 
-def test_the_crosswalk_option_replaces_the_sample(tmp_path: Path) -> None:
+def test_the_crosswalk_option_replaces_the_data(tmp_path: Path) -> None:
     path = cms_crosswalk(tmp_path / "xw.csv", [SYNRIBO])
     rb = load_rulebook(crosswalk=path)
-    assert set(rb.crosswalk) == {"63459017714"} and rb.crosswalk_source == str(path)
-    assert len(load_rulebook().crosswalk) == 40  # the shipped sample
+    assert [e.hcpcs for e in rb.crosswalk_for("63459017714")] == ["J9262"]
+    assert rb.crosswalk_for("00006302602") == ()  # the built-in crosswalk is replaced
+    info = rb.data.table("crosswalk")
+    assert info is not None and info.source == "xw.csv" and info.label == (
+        "CMS ASP NDC-HCPCS crosswalk, January 2026")
+    assert [e.hcpcs for e in load_rulebook().crosswalk_for("00006302602")] == ["J9271"]
 
 
 @pytest.mark.parametrize(("amount", "unit", "kind", "qty", "ctp", "units"), [

@@ -7,6 +7,7 @@ that agree with the CMS billable units, so clean claims are really clean.
 
 from __future__ import annotations
 
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -304,6 +305,9 @@ DEFECTS: list[tuple[Claim, list[str]]] = [
      ["LINE_CONTROL_DUPLICATE"]),
     (_d("DEF-DOS-FUTURE", Line("J0897", "60", "1800", ("JZ",), dos="20991215", **DENO),
         dx=[("ABK", "M810")]), ["DOS_FUTURE"]),
+    # J9997 is no HCPCS code (CMS HCPCS Level II, January 2026 covers the date of service)
+    (_d("DEF-CODE-INVALID", Line("J9997", "1", "100", ndc="00074433902", qty="40", uom="ME"),
+        dx=[("ABK", "C9210")]), ["CODE_INVALID"]),
 ]
 # Payer COMMA (SBR09 CI, an overlay that requires the NDC): a Medicare Part B (MB) professional
 # claim needs no NDC (rules/filing_indicators.toml), so the missing-NDC defect is billed here.
@@ -317,8 +321,9 @@ DEFECTS_COMMA: list[tuple[Claim, list[str]]] = [
      ["PAYER_POS_NOT_ALLOWED", "NDC_NOT_IN_CROSSWALK"]),
 ]
 WARN_ONLY: list[tuple[Claim, list[str]]] = [
-    (_d("WARN-CODE-UNKNOWN", Line("J0135", "1", "2500", ndc="00074433902", qty="40", uom="ME"),
-        dx=[("ABK", "M0579")]), []),
+    # J9996 is no HCPCS code; dated after the HCPCS file's quarter it may be a new one
+    (_d("WARN-CODE-UNKNOWN", Line("J9996", "1", "2500", dos="20260415", ndc="00074433902",
+                                  qty="40", uom="ME"), dx=[("ABK", "M0579")]), []),
 ]
 DUPLICATE = Claim("DEF-DUPLICATE-CLM01", [Line("J0897", "60", "1800", ("JZ",), **DENO)],
                   dx=[("ABK", "M810")])
@@ -410,9 +415,24 @@ def main() -> None:
     (out / "bad_count_mismatch.837").write_text(clean_text.replace(se, f"SE*{count + 3}*0001"))
 
 
+def _dated(claim: Claim, institutional: bool) -> bool:
+    """A drug line with a valid date of service: outside the shipped CMS tables' periods
+    (the MUE tables are effective 2026-04-01, the crosswalk is October 2025), so DATA_PERIOD."""
+    def valid(text: str) -> bool:
+        try:
+            datetime.strptime(text, "%Y%m%d")
+        except ValueError:
+            return False
+        return True
+    return any(ln.code.startswith("J") and valid(
+        ln.dos or (claim.statement.split("-")[0] if institutional else "")) for ln in claim.lines)
+
+
 def _claims_toml(rows: list[tuple[str, str, list[str], list[str]]]) -> str:
     out = []
     for clm01, verdict, rules, warns in rows:
+        if clm01 in DATED:
+            warns = sorted({*warns, "DATA_PERIOD"})
         out.append("[[file.claims]]\n" + f'clm01 = "{clm01}"\nverdict = "{verdict}"\n'
                    f"rules = {rules!r}\nwarnings = {warns!r}\n".replace("'", '"'))
     return "".join(out)
@@ -424,11 +444,15 @@ def _clean(claims: list[Claim], warn: dict[str, list[str]] | None = None) -> lis
 
 
 def manifest() -> str:
+    global DATED
+    everything = [c for _, subs in CLEAN for _, cs in subs for c in cs] + [
+        c for c, _ in DEFECTS + WARN_ONLY + DEFECTS_COMMA + IG_INVALID] + INST + [DUPLICATE]
+    DATED = {c.clm01 for c in everything if _dated(c, c in INST)}
     xw = "NDC_NOT_IN_CROSSWALK"
     j9262 = {"CLEAN-J9262-001": [xw]}
     clean_claims = [c for _, subs in CLEAN for _, cs in subs for c in cs]
     not_in_xw = {"DEF-UNITS-FRACTIONAL", "DEF-UNITS-OVER-MAX", "DEF-UNITS-NDC-MISMATCH",
-                 "DEF-MOD-JW-MULTIDOSE", "DEF-DX-NOT-BILLABLE", "DEF-DX-NOT-SUPPORTED",
+                 "DEF-CODE-INVALID", "DEF-DX-NOT-BILLABLE", "DEF-DX-NOT-SUPPORTED",
                  "DEF-NOC-NO-DESCRIPTION", "DEF-CODE-J1170-2025"}
     defects = [(c.clm01, "rejected", r, [xw] if c.clm01 in not_in_xw else []) for c, r in DEFECTS]
     defects += [(DUPLICATE.clm01, "accepted", [], []),
@@ -492,6 +516,8 @@ def manifest() -> str:
                    f'ig_valid = false\nexpect_message = "{message}"\nexit_code = {code}\n')
     return "\n".join(out)
 
+
+DATED: set[str] = set()
 
 if __name__ == "__main__":
     main()

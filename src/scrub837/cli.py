@@ -19,7 +19,7 @@ EXIT_UNREADABLE = 3
 
 #: Subcommand modules in ``scrub837.commands``; each has ``register(subparsers)`` which sets
 #: ``handler(args, stdout, stderr) -> int`` as the parser default.
-COMMANDS = ("extract", "scrub", "rules", "watch")
+COMMANDS = ("extract", "scrub", "rules", "watch", "data")
 
 
 class UsageError(Exception):

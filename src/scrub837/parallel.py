@@ -31,6 +31,7 @@ _SCRUBBER: Scrubber | None = None
 
 
 def _init(rules: str | None, crosswalk: str | None, mue: list[str], payers: str | None,
+          cms: tuple[str | None, str | None, str | None] = (None, None, None),
           reject_pre_errata: bool = False) -> None:
     global _SCRUBBER
     from scrub837 import _runtime
@@ -42,6 +43,7 @@ def _init(rules: str | None, crosswalk: str | None, mue: list[str], payers: str 
                          crosswalk=Path(crosswalk) if crosswalk else None,
                          mue=[Path(m) for m in mue],
                          payer_overlays=Path(payers) if payers else None,
+                         hcpcs=cms[0], asp=cms[1], data=cms[2],
                          reject_pre_errata=reject_pre_errata)
 
 
@@ -100,7 +102,10 @@ def scrub_files_parallel(files: list[str], args: argparse.Namespace, options: Ou
         options = replace(options, control=shared)
     try:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init,
-                                 initargs=(args.rules, args.crosswalk, args.mue, args.payers,
+                                 initargs=(args.rules, args.crosswalk, args.mue,
+                                           args.payers, (getattr(args, "hcpcs", None),
+                                                         getattr(args, "asp", None),
+                                                         getattr(args, "data", None)),
                                            getattr(args, "reject_pre_errata", False))) as pool:
             pending: list[Future[FileOutcome] | FileOutcome] = []
             for path in files:

@@ -25,8 +25,9 @@ class Scrubber:
     calls, so one Scrubber can serve several threads.
 
     ``rules``: a pack folder or a loaded :class:`Rulebook` (default: the pack shipped with the
-    package). ``crosswalk``: a CMS ASP NDC-HCPCS crosswalk CSV (default: the pack's sample).
-    ``mue``: CMS MUE CSVs (practitioner and/or outpatient hospital) overriding the pack's limits.
+    package). ``data``: a CMS dataset folder (default: ``$SCRUB837_DATA``, else the built-in
+    data); ``hcpcs``, ``asp``, ``crosswalk``, ``mue``: CMS files as published that replace the
+    dataset's tables.
     ``edits``: the edits to run (default: the built-in edits plus installed plugins).
     ``reject_pre_errata``: a pre-errata 837 (GS08 ``005010X222``/``005010X223``) is rejected
     (default: scrubbed with an ``X12_VERSION_PRE_ERRATA`` warning).
@@ -42,6 +43,9 @@ class Scrubber:
         edits: Sequence[Edit] | None = None,
         plugins: bool = True,
         today: date | None = None,
+        hcpcs: Path | str | None = None,
+        asp: Path | str | None = None,
+        data: Path | str | None = None,
         reject_pre_errata: bool = False,
     ) -> None:
         if isinstance(rules, Rulebook):
@@ -52,6 +56,9 @@ class Scrubber:
                 crosswalk=Path(crosswalk) if crosswalk is not None else None,
                 mue=[Path(m) for m in mue],
                 payers=Path(payer_overlays) if payer_overlays is not None else None,
+                hcpcs=Path(hcpcs) if hcpcs is not None else None,
+                asp=Path(asp) if asp is not None else None,
+                data=Path(data) if data is not None else None,
             )
         chosen = tuple(edits) if edits is not None else builtin_edits()
         if edits is None and plugins:

@@ -12,12 +12,19 @@ from scrub837.scrubber import Scrubber
 def add_rule_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("rules")
     g.add_argument("--rules", metavar="DIR", help="rule pack folder (default: the shipped pack)")
+    g.add_argument("--data", metavar="DIR",
+                   help="CMS dataset folder built by 'scrub837 data import' (default: "
+                   "$SCRUB837_DATA, else the built-in CMS data)")
+    g.add_argument("--hcpcs", metavar="ZIP_OR_TXT",
+                   help="CMS HCPCS Level II quarterly file (zip or ANWEB .txt) in place of the "
+                   "dataset's")
+    g.add_argument("--asp", metavar="CSV", help="CMS ASP pricing file in place of the dataset's")
     g.add_argument("--crosswalk", metavar="FILE",
-                   help="CMS ASP NDC-HCPCS crosswalk CSV as CMS publishes it (default: the "
-                   "pack's small sample)")
+                   help="CMS ASP NDC-HCPCS crosswalk CSV as CMS publishes it, in place of the "
+                   "dataset's")
     g.add_argument("--mue", metavar="FILE", action="append", default=[],
-                   help="CMS NCCI MUE CSV (practitioner or outpatient hospital); overrides the "
-                   "pack's limits (repeatable)")
+                   help="CMS NCCI MUE CSV (practitioner, outpatient hospital or DME) in place "
+                   "of the dataset's table (repeatable)")
     g.add_argument("--payers", metavar="DIR", help="extra payer overlay folder (*.toml)")
     g.add_argument("--reject-pre-errata", action="store_true",
                    help="reject 837s whose GS08 is 005010X222 or 005010X223 (before the A1/A2 "
@@ -40,6 +47,9 @@ def make_scrubber(args: argparse.Namespace) -> Scrubber:
         mue=[Path(m) for m in args.mue],
         payer_overlays=Path(args.payers) if args.payers else None,
         reject_pre_errata=getattr(args, "reject_pre_errata", False),
+        hcpcs=Path(args.hcpcs) if getattr(args, "hcpcs", None) else None,
+        asp=Path(args.asp) if getattr(args, "asp", None) else None,
+        data=Path(args.data) if getattr(args, "data", None) else None,
     )
 
 

@@ -21,7 +21,8 @@ def register(sub: "argparse._SubParsersAction[Any]") -> None:
                        "claim context and location.")
     p.add_argument("files", nargs="+", metavar="FILE", help="837 files; '-' reads standard input")
     p.add_argument("--prefix", action="append", metavar="P",
-                   help="procedure-code prefix that makes a drug line (repeatable; default J)")
+                   help="procedure-code prefix that makes a drug line (repeatable; default: J "
+                   "and every code the CMS data prices as a drug, e.g. Q5103)")
     p.add_argument("--all-lines", action="store_true", help="print every service line")
     p.add_argument("--show-phi", action="store_true",
                    help="print patient and subscriber names and IDs unmasked")
@@ -30,7 +31,23 @@ def register(sub: "argparse._SubParsersAction[Any]") -> None:
 
 def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     check_inputs(args.files)
-    prefixes = tuple(args.prefix or ["J"])
+    if args.prefix:
+        prefixes = tuple(args.prefix)
+
+        def is_drug(code: str) -> bool:
+            return code.startswith(prefixes)
+    else:
+        from scrub837.rulebook import RulePackError
+        from scrub837.rulebook._dataset import Dataset
+
+        try:
+            data: Dataset | None = Dataset()
+        except RulePackError as exc:
+            stderr.write(f"scrub837 extract: {exc}; drug lines are J-codes only\n")
+            data = None
+
+        def is_drug(code: str) -> bool:
+            return code.startswith("J") or (data is not None and data.priced(code))
     code = EXIT_OK
     for name in args.files:
         shown = display_name(name)
@@ -39,7 +56,7 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             for item in iter_items(stream, shown):
                 if isinstance(item, Claim):
                     for line in item.lines:
-                        if args.all_lines or line.code.startswith(prefixes):
+                        if args.all_lines or is_drug(line.code):
                             record = line_record(item, line, show_phi=args.show_phi)
                             stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
                 elif isinstance(item, TransactionEnd):

@@ -6,44 +6,61 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from scrub837.rulebook import RulePackError, check_pack, explain_code, load_rulebook
+from scrub837.rulebook import RulePackError, Rulebook, check_pack, explain_code, load_rulebook
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+
+
+def _data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", metavar="DIR", help="CMS dataset folder (scrub837 data import; "
+                   "default: $SCRUB837_DATA, else the built-in data)")
+    p.add_argument("--hcpcs", metavar="ZIP_OR_TXT", help="CMS HCPCS Level II file to use")
+    p.add_argument("--asp", metavar="CSV", help="CMS ASP pricing file to use")
+    p.add_argument("--crosswalk", metavar="FILE", help="CMS ASP NDC-HCPCS crosswalk CSV to use")
+    p.add_argument("--mue", metavar="FILE", action="append", default=[],
+                   help="CMS MUE CSV to use (repeatable)")
 
 
 def register(sub: "argparse._SubParsersAction[Any]") -> None:
     p = sub.add_parser("rules", help="check a rule pack, or explain a code's edits")
     rsub = p.add_subparsers(dest="rules_command")
-    check = rsub.add_parser("check", help="validate a rule pack and list its unverified entries")
+    check = rsub.add_parser("check", help="validate a rule pack against the CMS data and list "
+                            "its unverified entries")
     check.add_argument("directory", nargs="?", help="rule pack folder (default: the shipped pack)")
-    check.add_argument("--crosswalk", metavar="FILE", help="also check a CMS crosswalk CSV")
-    check.add_argument("--mue", metavar="FILE", action="append", default=[],
-                       help="also check a CMS MUE CSV (repeatable)")
+    _data_options(check)
     check.set_defaults(handler=handle_check)
-    show = rsub.add_parser("show", help="explain the edits that apply to a HCPCS code")
+    show = rsub.add_parser("show", help="explain a HCPCS code: CMS facts, NDCs, MUE, overlays")
     show.add_argument("code", help="HCPCS code, e.g. J9262")
     show.add_argument("--rules", metavar="DIR", help="rule pack folder (default: shipped pack)")
-    show.add_argument("--crosswalk", metavar="FILE")
-    show.add_argument("--mue", metavar="FILE", action="append", default=[])
+    _data_options(show)
     show.set_defaults(handler=handle_show)
     p.set_defaults(handler=lambda args, out, err: (err.write(
         "scrub837 rules: choose 'check' or 'show'\n"), EXIT_USAGE)[1])
 
 
+def _load(directory: Path | None, args: argparse.Namespace) -> Rulebook:
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value else None
+    return load_rulebook(directory, crosswalk=path(args.crosswalk), mue=[Path(m) for m in args.mue],
+                         hcpcs=path(args.hcpcs), asp=path(args.asp), data=path(args.data))
+
+
 def handle_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from scrub837.commands.data import describe
+
     directory = Path(args.directory) if args.directory else None
     try:
-        report = check_pack(directory)
-        if args.crosswalk or args.mue:
-            load_rulebook(directory, crosswalk=Path(args.crosswalk) if args.crosswalk else None,
-                          mue=[Path(m) for m in args.mue])
+        rb = _load(directory, args)
+        report = check_pack(directory, rb)
     except RulePackError as exc:
         stderr.write(f"scrub837 rules check: {exc}\n")
         return EXIT_USAGE
     for problem in report.problems:
         stderr.write(f"problem: {problem}\n")
-    stdout.write(f"rule pack {report.directory}: {report.codes} codes, {report.edits} edits, "
-                 f"{report.payers} payer overlays\n")
+    stdout.write(f"rule pack {report.directory}: {report.codes} code overlays, {report.edits} "
+                 f"edits, {report.payers} payer overlays\n")
+    for info in rb.data.info.values():
+        stdout.write(f"{describe(info)}\n")
     if report.unverified:
         stdout.write(f"unverified entries ({len(report.unverified)}):\n")
         for entry in report.unverified:
@@ -53,16 +70,13 @@ def handle_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
 
 def handle_show(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
-        rulebook = load_rulebook(Path(args.rules) if args.rules else None,
-                                 crosswalk=Path(args.crosswalk) if args.crosswalk else None,
-                                 mue=[Path(m) for m in args.mue])
+        rulebook = _load(Path(args.rules) if args.rules else None, args)
     except RulePackError as exc:
         stderr.write(f"scrub837 rules show: {exc}\n")
         return EXIT_USAGE
     code = args.code.strip().upper()
     if rulebook.code(code) is None:
-        stderr.write(f"scrub837 rules show: {code} is not in the rule pack "
-                     "(drug lines with it get the CODE_UNKNOWN warning)\n")
+        stderr.write(f"scrub837 rules show: {explain_code(rulebook, code)}")
         return EXIT_PROBLEM
     stdout.write(explain_code(rulebook, code).rstrip("\n") + "\n")
     return EXIT_OK

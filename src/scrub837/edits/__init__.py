@@ -20,6 +20,7 @@ BUILTIN_MODULES = (
     "authorization",
     "unlisted",
     "structure",
+    "period",
 )
 ENTRY_POINT_GROUP = "scrub837.edits"
 

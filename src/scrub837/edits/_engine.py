@@ -158,7 +158,7 @@ class Engine:
             location=locate(claim, line, seg, hit.element),
             stc=definition.stc,
             fix=_render(definition.fix, values),
-            source=definition.source,
+            source=_render(definition.source, values),
             line_level=line is not None,
             title=definition.title,
         )

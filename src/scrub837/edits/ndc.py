@@ -101,7 +101,10 @@ def ndc_matches_code(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
             continue
         entries = ctx.rulebook.crosswalk_for(ndc)
         if not entries:
-            yield Hit("NDC_NOT_IN_CROSSWALK", line, drug.lin, "LIN03", values={"ndc": ndc})
+            table = ctx.rulebook.data.table("crosswalk")
+            yield Hit("NDC_NOT_IN_CROSSWALK", line, drug.lin, "LIN03", values={
+                "ndc": ndc, "crosswalk_source": table.label if table is not None
+                else "the loaded crosswalk"})
             continue
         codes = sorted({e.hcpcs for e in entries})
         if line.code not in codes:

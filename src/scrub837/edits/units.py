@@ -7,7 +7,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from scrub837.claims import Claim, ServiceLine
 from scrub837.edits._engine import EditContext, Hit
-from scrub837.edits._util import number, plain
+from scrub837.edits._util import ccyymmdd, number, plain
 from scrub837.rulebook._model import CTP_UNIT_NAMES
 
 
@@ -31,28 +31,58 @@ def units_value(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
             yield Hit("UNITS_FRACTIONAL", line, element=element, values={"units": plain(units)})
 
 
+def span_days(line: ServiceLine) -> int:
+    """Days a line's DTP*472 covers: the days of an RD8 span (both ends counted), else 1."""
+    dtp = line.dtp_472
+    if dtp is None or dtp.get(2) != "RD8":
+        return 1
+    first, _, last = dtp.get(3).partition("-")
+    start, end = ccyymmdd(first), ccyymmdd(last)
+    if start is None or end is None or end < start:
+        return 1
+    return (end - start).days + 1
+
+
+def _units(line: ServiceLine) -> Decimal:
+    units = number(line.units)
+    return units if units is not None and units > 0 else Decimal(0)
+
+
 def units_over_day_max(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
-    """Sum the units of every line with the same code and date (administered and JW waste
-    lines together, as the MUE counts them) and compare with the payer's or MUE limit."""
+    """The MUE of the claim's setting, MAI-aware: MAI 1 holds each line to the value; MAI 2
+    and 3 sum the lines of a code and date of service (administered and JW waste lines
+    together). A line with a date span (``DTP*472*RD8``) is held to the daily value times the
+    days of the span. The payer's quantity limit (per day) applies to the sum when lower."""
     groups: dict[tuple[str, str], list[ServiceLine]] = {}
     for line in ctx.drug_lines:
-        groups.setdefault((line.code, line.service_date), []).append(line)
-    for (code, dos), lines in groups.items():
-        total = Decimal(0)
-        for line in lines:
-            units = number(line.units)
-            if units is not None and units > 0:
-                total += units
-        limit = ctx.overlay.quantity_limits.get(code)
-        source = f"payer overlay {ctx.overlay.name}"
-        mue = ctx.rulebook.max_units(code, ctx.kind)
-        if mue is not None and (limit is None or mue[0] < limit):
-            limit, source = mue
-        if limit is not None and total > limit:
-            last = lines[-1]
-            yield Hit("UNITS_OVER_MAX", last, element=_units_element(last),
-                      values={"units": plain(total), "max": plain(limit), "limit_source": source,
-                              "dos": dos, "lines": str(len(lines))})
+        groups.setdefault((line.code, line.service_dates), []).append(line)
+    for (code, dates), lines in groups.items():
+        days = span_days(lines[0])
+        total = sum((_units(line) for line in lines), Decimal(0))
+        mue = ctx.rulebook.mue(code, ctx.kind)
+        per_line = mue is not None and mue.mai == 1
+        limit, source = ctx.overlay.quantity_limits.get(code), ""
+        if limit is not None:
+            source = f"payer overlay {ctx.overlay.name}, per day"
+        if mue is not None and not per_line and (limit is None or mue.units < limit):
+            limit, source = mue.units, f"{mue.source}, MAI {mue.mai}: per date of service"
+        dos = dates.replace("-", " to ") if days > 1 else lines[0].service_date
+        if limit is not None and total > limit * days:
+            yield _over(lines[-1], total, limit, days, source, dos, len(lines))
+        elif mue is not None and per_line:
+            for line in lines:
+                if _units(line) > mue.units * days:
+                    yield _over(line, _units(line), mue.units, days,
+                                f"{mue.source}, MAI 1: per claim line", dos, 1)
+
+
+def _over(line: ServiceLine, total: Decimal, limit: Decimal, days: int, source: str, dos: str,
+          count: int) -> Hit:
+    per = f" over {days} days ({plain(limit)} a day)" if days > 1 else " per day"
+    return Hit("UNITS_OVER_MAX", line, element=_units_element(line),
+               values={"units": plain(total), "max": plain(limit * days), "per": per,
+                       "limit_source": source,
+                       "dos": dos, "lines": str(count)})
 
 
 def _expected_units(line: ServiceLine, ctx: EditContext) -> tuple[Decimal, str] | None:
@@ -108,7 +138,9 @@ def units_match_ndc_quantity(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
                               "expected": plain(expected.quantize(Decimal("0.001")))
                               if expected % 1 else plain(expected),
                               "dose": how,
-                              "billing_unit": str(bu) if bu else ""})
+                              "billing_unit": str(bu) if bu else "",
+                              "unit_source": (rule.unit_source or rule.source) if rule
+                              else ""})
 
 
 EDITS = (units_value, units_over_day_max, units_match_ndc_quantity)

@@ -7,8 +7,11 @@
     rules/codes/*.toml           one [CODE] table per HCPCS code (a file per code or a group)
     rules/payers/default.toml    the overlay for payers no other overlay lists
     rules/payers/*.toml          payer overlays, chosen by 2010BB payer id
-    rules/crosswalk_sample.csv   the crosswalk used when no --crosswalk is given
     rules/filing_indicators.toml defaults by claim filing indicator (SBR09); optional
+
+The CMS facts (HCPCS Level II, ASP pricing, the crosswalk, the MUE tables) come from a dataset
+(:mod:`scrub837.rulebook._dataset`: the built-in one by default); CMS files given by option
+replace its tables.
 """
 
 from __future__ import annotations
@@ -20,18 +23,17 @@ from pathlib import Path
 from scrub837.rulebook._classes import FILE as CLASSES_FILE
 from scrub837.rulebook._classes import load_filing_classes
 from scrub837.rulebook._codes import load_codes
-from scrub837.rulebook._crosswalk import read_crosswalk
+from scrub837.rulebook._dataset import Dataset, Table, table_from_file
 from scrub837.rulebook._errors import RulePackError
+from scrub837.rulebook._facts import disagreements
 from scrub837.rulebook._model import (
     CodeRule,
     EditDef,
-    MueEntry,
     PackReport,
     PayerOverlay,
     Rulebook,
     Settings,
 )
-from scrub837.rulebook._mue import load_mue
 from scrub837.rulebook._pack import load_edits, load_pack
 from scrub837.rulebook._payers import index_overlays, load_overlay
 from scrub837.rulebook._tables import read_toml
@@ -45,7 +47,7 @@ BUILTIN_RULE_IDS = (
     "NDC_NOT_IN_CROSSWALK", "DX_POINTER_INVALID", "DX_CODE_INVALID", "DX_NOT_BILLABLE",
     "DX_ICD9_QUALIFIER", "DX_NOT_SUPPORTED", "AUTH_MISSING", "PAYER_POS_NOT_ALLOWED",
     "NOC_DESCRIPTION_MISSING", "NOC_NDC_MISSING", "CODE_NOT_EFFECTIVE", "CODE_UNKNOWN",
-    "CLAIM_DATE_INVALID", "DOS_FUTURE", "LINE_DATE_MISSING", "CLAIM_CHARGE_MISMATCH",
+    "CODE_INVALID", "DATA_PERIOD", "CLAIM_DATE_INVALID", "DOS_FUTURE", "LINE_DATE_MISSING", "CLAIM_CHARGE_MISMATCH",
     "LINE_CONTROL_DUPLICATE", "CLAIM_DUPLICATE", "BAD_CHARACTER",
 )
 
@@ -103,11 +105,32 @@ def _load_payers(root: Path, extra: Path | None, known: dict[str, EditDef],
     return default, overlays
 
 
+def cms_tables(*, hcpcs: Path | None = None, asp: Path | None = None,
+               crosswalk: Path | None = None, mue: Sequence[Path] = ()) -> dict[str, Table]:
+    """Tables read from CMS files given by option (``--hcpcs``, ``--asp``, ``--crosswalk``,
+    ``--mue``), to stand in for the dataset's."""
+    out: dict[str, Table] = {}
+    for kind, path in (("hcpcs", hcpcs), ("asp", asp), ("crosswalk", crosswalk)):
+        if path is not None:
+            out[kind] = table_from_file(kind, path)
+    for path in mue:
+        table = table_from_file("mue", path)
+        setting = table.info.name.removeprefix("mue_")
+        if table.info.name in out:
+            raise RulePackError(str(path), "", f"a second {setting} MUE table (the first is "
+                                f"{out[table.info.name].info.source})")
+        out[table.info.name] = table
+    return out
+
+
 def load_rulebook(directory: Path | None = None, *, crosswalk: Path | None = None,
-                  mue: Sequence[Path] = (), payers: Path | None = None) -> Rulebook:
-    """Load and check a rule pack (default: the shipped one). ``crosswalk``: a CMS ASP
-    NDC-HCPCS crosswalk CSV (default: the pack's ``crosswalk_sample.csv``); ``mue``: CMS MUE
-    CSVs that override the pack's MUE values; ``payers``: an extra folder of overlays."""
+                  mue: Sequence[Path] = (), payers: Path | None = None,
+                  hcpcs: Path | None = None, asp: Path | None = None,
+                  data: Path | Dataset | None = None) -> Rulebook:
+    """Load and check a rule pack (default: the shipped one) over a CMS dataset (``data``: a
+    folder built by ``scrub837 data import``, default ``$SCRUB837_DATA`` or the built-in one).
+    ``hcpcs``/``asp``/``crosswalk``/``mue``: CMS files as published that replace the dataset's
+    tables; ``payers``: an extra folder of overlays."""
     root = directory if directory is not None else default_pack()
     if not root.is_dir():
         raise RulePackError(str(root), "", "rule pack folder not found")
@@ -118,23 +141,14 @@ def load_rulebook(directory: Path | None = None, *, crosswalk: Path | None = Non
     codes = _load_codes(root, settings)
     default, overlays = _load_payers(root, payers, edits, codes)
     by_payer = index_overlays(overlays)
-    xw_path = crosswalk if crosswalk is not None else root / "crosswalk_sample.csv"
-    xw = read_crosswalk(xw_path, _shown(xw_path, root) if crosswalk is None else str(xw_path))
-    mue_tables: dict[str, dict[str, MueEntry]] = {}
-    mue_source: dict[str, str] = {}
-    for path in mue:
-        kind, table = load_mue(path)
-        if kind in mue_tables:
-            raise RulePackError(str(path), "", f"a second {kind} MUE table (the first is "
-                                f"{mue_source[kind]})")
-        mue_tables[kind] = dict(table)
-        mue_source[kind] = f"CMS NCCI MUE file {path.name} ({kind})"
+    dataset = data if isinstance(data, Dataset) else Dataset(data)
+    extra = cms_tables(hcpcs=hcpcs, asp=asp, crosswalk=crosswalk, mue=mue)
+    if extra:
+        dataset = dataset.with_tables(extra)
     return Rulebook(
         directory=str(root), name=meta["name"], version=meta["version"], as_of=meta["as_of"],
         settings=settings, codes=codes, edits=edits, payers=tuple(overlays),
-        default_payer=default, crosswalk=xw.entries, crosswalk_source=str(xw_path),
-        mue_override=mue_tables, mue_source=mue_source, _by_payer=by_payer,
-        crosswalk_skipped=xw.skipped,
+        default_payer=default, data=dataset, _by_payer=by_payer,
         filing_classes=load_filing_classes(root / CLASSES_FILE,
                                            _shown(root / CLASSES_FILE, root)))
 
@@ -144,27 +158,27 @@ def pack_problems(rb: Rulebook) -> list[str]:
     entries that cannot have an effect."""
     out = [f"edits.toml has no definition for rule id {r}" for r in BUILTIN_RULE_IDS
            if r not in rb.edits]
+    out += disagreements(rb)
     for rule in rb.codes.values():
         if not rb.is_drug_code(rule.code):
             out.append(f"{rule.file}: {rule.code} does not start with a drug prefix "
                        f"{list(rb.settings.drug_prefixes)}, so no edit ever sees it")
         for successor in rule.replaced_by:
-            if successor not in rb.codes:
+            if successor not in rb.codes and rb.data.hcpcs(successor) is None:
                 out.append(f"{rule.file}: {rule.code}.replaced_by names {successor}, which is "
                            "not in the pack")
     for overlay in (rb.default_payer, *rb.payers):
         for code, limit in overlay.quantity_limits.items():
-            rule = rb.codes[code]
-            mues = [m.units for m in (rule.mue_practitioner, rule.mue_outpatient) if m]
+            mues = [m.units for m in (rb.mue(code, "P"), rb.mue(code, "I")) if m]
             if mues and all(limit >= m for m in mues):
                 out.append(f"{overlay.file}: quantity limit {limit} for {code} is not lower "
                            f"than its MUE ({', '.join(str(m) for m in mues)}): it has no effect")
     return out
 
 
-def check_pack(directory: Path | None = None) -> PackReport:
+def check_pack(directory: Path | None = None, rb: Rulebook | None = None) -> PackReport:
     """Load a pack (raising :class:`RulePackError` on the first broken file) and report the
     problems that are not syntax, and the entries that are judgement rather than CMS facts."""
-    rb = load_rulebook(directory)
+    rb = rb if rb is not None else load_rulebook(directory)
     return PackReport(rb.directory, len(rb.codes), len(rb.edits), len(rb.payers) + 1,
                       tuple(pack_problems(rb)), tuple(rb.unverified()))

@@ -6,9 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
+from typing import TYPE_CHECKING
 
 from scrub837.findings import Severity, Stc
 from scrub837.rulebook._classes import FilingClass
+
+if TYPE_CHECKING:
+    from scrub837.rulebook._dataset import Dataset
 
 # CTP05-1 unit -> (dimension, factor to the dimension's base unit: mg for mass, mL for volume)
 _CTP_UNITS = {"ME": ("mass", Decimal(1)), "GR": ("mass", Decimal(1000)),
@@ -25,7 +29,8 @@ CONTAINERS = ("single-dose", "multi-dose", "unknown")
 @dataclass(frozen=True, slots=True)
 class BillingUnit:
     """The HCPCS descriptor dosage: ``amount`` ``unit`` per billing unit. ``kind`` is ``per``
-    ("5 mg", "per 250 mg") or ``up_to`` ("up to 250 mg": a part of a unit counts as one)."""
+    ("5 mg", "per 250 mg"), ``up_to`` ("up to 250 mg": a part of a unit counts as one) or
+    ``per_item`` ("per dose", "per vial": whole units, never converted from a quantity)."""
 
     amount: Decimal
     unit: str
@@ -46,6 +51,8 @@ class BillingUnit:
         return units
 
     def __str__(self) -> str:
+        if self.kind == "per_item":
+            return self.unit.lower()
         amount = format(self.amount.normalize(), "f")
         return f"{'up to ' if self.kind == 'up_to' else ''}{amount} {self.unit.lower()}"
 
@@ -82,7 +89,7 @@ class CodeRule:
     replaced_by: tuple[str, ...]
     billing_unit: BillingUnit | None  # None for NOC codes
     unlisted: bool
-    mue_practitioner: Mue | None
+    mue_practitioner: Mue | None  # the pack's; Rulebook.mue() gives the loaded CMS table's
     mue_outpatient: Mue | None
     container: str  # "single-dose", "multi-dose" or "unknown"
     container_source: str
@@ -99,6 +106,8 @@ class CodeRule:
     note: str
     action_effective: date | None = None  # CMS ACT EFF DT: date of the latest action on the code
     file: str = ""
+    unit_source: str = ""  # where billing_unit comes from (a CMS table, or the pack)
+    in_cms: bool = False  # the loaded CMS HCPCS table lists the code
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +139,7 @@ class CrosswalkEntry:
     pkg_qty: Decimal | None
     bill_units: Decimal | None  # HCPCS billing units in one package item (PKG SIZE)
     bill_units_pkg: Decimal | None  # HCPCS billing units in the whole NDC package
+    alternate_id: str = ""  # NDC2 held an alternate id, not an NDC (ndc11 is then "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,43 +207,56 @@ class Rulebook:
     edits: Mapping[str, EditDef]
     payers: tuple[PayerOverlay, ...]
     default_payer: PayerOverlay
-    crosswalk: Mapping[str, tuple[CrosswalkEntry, ...]]
-    crosswalk_source: str
-    mue_override: Mapping[str, Mapping[str, MueEntry]]  # "practitioner"/"outpatient" -> code
-    mue_source: Mapping[str, str]
+    data: Dataset
     _by_payer: Mapping[str, PayerOverlay] = field(default_factory=dict)
-    crosswalk_skipped: int = 0  # crosswalk rows whose NDC column held no usable NDC
+    _derived: dict[str, CodeRule | None] = field(default_factory=dict)
     #: claim filing indicator (SBR09) -> its defaults (filing_indicators.toml)
     filing_classes: Mapping[str, FilingClass] = field(default_factory=dict)
 
     def code(self, hcpcs: str) -> CodeRule | None:
-        return self.codes.get(hcpcs)
+        """Everything known about ``hcpcs``: the CMS facts of the loaded data with the pack's
+        judgement (``rules/codes``) on top; the pack alone for a code the data lacks."""
+        try:
+            return self._derived[hcpcs]
+        except KeyError:
+            from scrub837.rulebook._facts import derive
+
+            rule = derive(self, hcpcs)
+            self._derived[hcpcs] = rule
+            return rule
 
     def is_drug_code(self, hcpcs: str) -> bool:
-        return bool(hcpcs) and hcpcs.startswith(self.settings.drug_prefixes)
+        """A drug line's code: a drug prefix (J), or priced as a Part B drug by the loaded ASP
+        pricing file or crosswalk (Q5103, C9xxx, ...)."""
+        return bool(hcpcs) and (hcpcs.startswith(self.settings.drug_prefixes)
+                                or self.data.priced(hcpcs))
 
     def overlay_for(self, payer_id: str) -> PayerOverlay:
         """The overlay listing ``payer_id`` (2010BB NM109), else the default overlay."""
         return self._by_payer.get(payer_id.strip(), self.default_payer)
 
     def crosswalk_for(self, ndc11: str) -> tuple[CrosswalkEntry, ...]:
-        return self.crosswalk.get(ndc11, ())
+        return self.data.crosswalk_for(ndc11)
 
-    def max_units(self, hcpcs: str, claim_kind: str) -> tuple[Decimal, str] | None:
-        """The day's MUE for an 837P (``"P"``, practitioner table) or 837I (``"I"``, outpatient
-        hospital table) claim, and where it comes from. A loaded CMS MUE file overrides the
-        pack: a code missing from a loaded table has no MUE."""
-        table = "outpatient" if claim_kind == "I" else "practitioner"
-        loaded = self.mue_override.get(table)
-        if loaded is not None:
-            row = loaded.get(hcpcs)
+    def mue(self, hcpcs: str, claim_kind: str) -> Mue | None:
+        """The MUE for an 837P (``"P"``, practitioner table) or 837I (``"I"``, outpatient
+        hospital table) claim. The loaded CMS table wins over the pack: a code missing from a
+        loaded table has no MUE; the pack's value applies only when no table is loaded."""
+        setting = "outpatient" if claim_kind == "I" else "practitioner"
+        info = self.data.table(f"mue_{setting}")
+        if info is not None:
+            row = self.data.mue(setting, hcpcs)
             if row is None:
                 return None
-            return Decimal(row.value), f"{self.mue_source[table]}, MAI {row.mai}"
+            return Mue(Decimal(row.value), row.mai, info.label, row.rationale)
         rule = self.codes.get(hcpcs)
         if rule is None:
             return None
-        mue = rule.mue_outpatient if table == "outpatient" else rule.mue_practitioner
+        return rule.mue_outpatient if setting == "outpatient" else rule.mue_practitioner
+
+    def max_units(self, hcpcs: str, claim_kind: str) -> tuple[Decimal, str] | None:
+        """The day's MUE value and where it comes from (``..., MAI 3``)."""
+        mue = self.mue(hcpcs, claim_kind)
         return (mue.units, f"{mue.source}, MAI {mue.mai}") if mue is not None else None
 
     def edit(self, rule_id: str, overlay: PayerOverlay | None = None) -> EditDef | None:
@@ -253,7 +276,8 @@ class Rulebook:
     def unverified(self) -> list[str]:
         """Entries that are judgement or examples rather than copied CMS facts."""
         out = []
-        for rule in self.codes.values():
+        for pack in self.codes.values():
+            rule = self.code(pack.code) or pack  # CMS facts from the data are verified
             if not rule.verified:
                 out.append(f"{rule.code}: code facts not verified ({rule.source})")
             if rule.container != "unknown" and not rule.container_verified:

@@ -1,15 +1,18 @@
-"""The CMS NCCI MUE tables (practitioner and outpatient hospital), as CMS publishes them.
+"""The CMS NCCI MUE tables (practitioner, outpatient hospital, DME supplier), as CMS publishes them.
 
 A first row with the AMA copyright notice in one multi-line cell, then the header
 ``"HCPCS/\\nCPT Code"`` (a line break inside the quoted cell; extracts spell it
-``HCPCS/CPT Code``), ``Practitioner Services MUE Values`` or ``Outpatient Hospital Services MUE
-Values``, ``MUE Adjudication Indicator`` ("3 Date of Service Edit: Clinical": the MAI is the
-leading digit) and ``MUE Rationale``.
+``HCPCS/CPT Code``), ``Practitioner Services MUE Values``, ``Outpatient Hospital Services MUE
+Values`` or ``DME Supplier Services MUE Values``, ``MUE Adjudication Indicator`` ("3 Date of Service Edit: Clinical": the MAI is the
+leading digit) and ``MUE Rationale``. The period is in the name CMS gives the file
+(``MCR_MUE_PractitionerServices_Eff_04-01-2026.csv``: effective 2026-04-01, for the quarter).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
+from datetime import date
 from pathlib import Path
 
 from scrub837.rulebook._csvio import MAX_PREAMBLE, decoded, norm
@@ -17,7 +20,26 @@ from scrub837.rulebook._errors import RulePackError
 from scrub837.rulebook._model import MueEntry
 
 _KINDS = {"PRACTITIONERSERVICESMUEVALUES": "practitioner",
-          "OUTPATIENTHOSPITALSERVICESMUEVALUES": "outpatient"}
+          "OUTPATIENTHOSPITALSERVICESMUEVALUES": "outpatient",
+          "DMESUPPLIERSERVICESMUEVALUES": "dme"}
+#: how each table is named in findings
+TITLES = {"practitioner": "CMS NCCI MUE Practitioner Services",
+          "outpatient": "CMS NCCI MUE Outpatient Hospital Services",
+          "dme": "CMS NCCI MUE DME Supplier Services"}
+_EFF = re.compile(r"Eff_(?P<m>[0-9]{2})-(?P<d>[0-9]{2})-(?P<y>[0-9]{4})", re.IGNORECASE)
+
+
+def mue_period(name: str) -> tuple[date, date] | None:
+    """(effective date, end of its quarter) from CMS's file name, or None."""
+    m = _EFF.search(name)
+    if m is None:
+        return None
+    try:
+        start = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+    except ValueError:
+        return None
+    last = ((start.month - 1) // 3) * 3 + 3
+    return start, date(start.year, last, 31 if last in (3, 12) else 30)
 
 
 def _header(row: list[str]) -> tuple[str, dict[str, int]] | None:
@@ -43,9 +65,9 @@ def _parse(shown: str, rows: Iterator[tuple[int, list[str]]]) -> tuple[str, dict
         if found is not None:
             kind, col = found
             if not kind:
-                raise RulePackError(shown, "", "the MUE header has neither 'Practitioner Services "
-                                    "MUE Values' nor 'Outpatient Hospital Services MUE Values' "
-                                    "(other MUE tables are not supported)", line=line)
+                raise RulePackError(shown, "", "the MUE header has no 'Practitioner Services "
+                                    "MUE Values', 'Outpatient Hospital Services MUE Values' or "
+                                    "'DME Supplier Services MUE Values' column", line=line)
             if "mai" not in col:
                 raise RulePackError(shown, "", "the MUE header has no 'MUE Adjudication "
                                     "Indicator' column", line=line)
@@ -78,6 +100,7 @@ def _parse(shown: str, rows: Iterator[tuple[int, list[str]]]) -> tuple[str, dict
 
 
 def load_mue(path: Path, shown: str | None = None) -> tuple[str, Mapping[str, MueEntry]]:
-    """(``"practitioner"`` or ``"outpatient"``, HCPCS code -> MUE row) from a CMS MUE CSV."""
+    """(``"practitioner"``, ``"outpatient"`` or ``"dme"``, HCPCS code -> MUE row) from a CMS
+    MUE CSV."""
     name = shown if shown is not None else str(path)
     return decoded(path, name, lambda rows: _parse(name, rows))

@@ -71,7 +71,7 @@ def load_edits(data: dict[str, object], file: str) -> dict[str, EditDef]:
             title=t.text("title", required=True),
             message=template(t, "message", allowed),
             fix=template(t, "fix", allowed),
-            source=t.text("source", required=True),
+            source=template(t, "source", allowed),
             example=t.text("example"),
             fields=fields,
         )
