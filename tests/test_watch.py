@@ -57,7 +57,7 @@ class Watch:
         self.log_path = root / f"{tag}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 -- closed in stop()
         args = [sys.executable, "-m", "scrub837", "watch", str(root / "inbox"), "--out",
-                str(root / "out"), "--interval", "0.1", "--log-format", "json",
+                str(root / "out"), "--interval", "0.1", "--settle", "0.3", "--log-format", "json",
                 "--log-level", "debug", *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self._log,
                                      cwd=ROOT, preexec_fn=preexec)  # noqa: PLW1509
