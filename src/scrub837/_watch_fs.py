@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-HOST = socket.gethostname().replace(".", "_").replace("/", "_") or "localhost"
+HOST = (socket.gethostname().replace(".", "_").replace("/", "_").replace("~", "_")
+        or "localhost")
 IGNORED_SUFFIXES = (".part", ".tmp")
 _RENAME_NOREPLACE = 1
 _AT_FDCWD = -100
@@ -168,16 +169,19 @@ def claim_alive(claim_id: str, stale_after: float) -> bool:
 
 
 def temp_name(name: str) -> str:
-    """``.NAME.HOST.PID.HEX.tmp``: a watcher's temporary file, with who writes it."""
-    return f".{name}.{HOST}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    """``.NAME.w~HOST~PID~HEX.tmp``: a watcher's temporary file, with who writes it."""
+    return f".{name}.w~{HOST}~{os.getpid()}~{secrets.token_hex(4)}.tmp"
 
 
 def temp_writer(name: str) -> tuple[str, int] | None:
     """(host, pid) of a :func:`temp_name`, or None for any other name."""
-    parts = name.rsplit(".", 4)
-    if len(parts) != 5 or parts[4] != "tmp" or not parts[2].isdigit() or not parts[0]:
+    if not (name.startswith(".") and name.endswith(".tmp")):
         return None
-    return parts[1], int(parts[2])
+    _, tag, tail = name[:-4].rpartition(".w~")
+    parts = tail.split("~")
+    if not tag or len(parts) != 3 or not parts[1].isdigit():
+        return None
+    return parts[0], int(parts[1])
 
 
 def same_filesystem(*folders: Path) -> bool:
