@@ -297,7 +297,8 @@ def test_control_numbers_continue_across_runs(tmp_path: Path) -> None:
         put(tmp_path, f"r{i}.837", variant(i))
         err = io.StringIO()
         code = run(["watch", str(tmp_path / "inbox"), "--out", str(tmp_path / "out"),
-                    "--interval", "0.01", "--once", "--log-format", "json"], io.StringIO(), err)
+                    "--interval", "0.01", "--settle", "0.01", "--once", "--log-format", "json"],
+                   io.StringIO(), err)
         assert code == 0, err.getvalue()
         return (tmp_path / "out" / f"r{i}.837.277").read_text().split("*")[13]  # ISA13
 

@@ -289,7 +289,9 @@ class Watcher(FileHandling):
             now = time.monotonic()
             look = self._seen.get(name)
             if look is None or look.stamp != stamp_of(st):
-                current[name] = _Look(stamp_of(st), now)
+                # --once: a file already untouched for a while counts as settled (its mtime)
+                age = max(0.0, time.time() - st.st_mtime) if self.config.once else 0.0
+                current[name] = _Look(stamp_of(st), now - age)
                 self.log.debug("file_waiting", file=name, bytes=st.st_size)
                 continue
             current[name] = look
