@@ -141,10 +141,12 @@ class Watcher(FileHandling):
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def install_signals(self) -> None:
+    def install_signals(self, previous: dict[int, object] | None = None,
+                        early: list[int] | None = None) -> None:
         """SIGTERM/SIGINT stop the watcher. The handler only sets a flag; the C-level wakeup
         fd wakes a thread that logs ``watch_stopping`` at once (logging in a handler could
-        deadlock on the log's lock)."""
+        deadlock on the log's lock). ``previous``: the handlers to restore (when a caller
+        caught signals while the watcher was built); ``early``: signals caught meanwhile."""
         def stop(signum: int, _frame: FrameType | None) -> None:
             self.stopping = True
             self._signal = self._signal or signal.Signals(signum).name
@@ -154,9 +156,13 @@ class Watcher(FileHandling):
         self._wakeup = (reader, writer)
         signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
         for signum in (signal.SIGTERM, signal.SIGINT):
-            self._old_handlers[signum] = signal.signal(signum, stop)
+            old = signal.signal(signum, stop)
+            self._old_handlers[signum] = (previous or {}).get(signum, old)
         threading.Thread(target=self._announcer, args=(reader,), daemon=True,
                          name="scrub837-watch-signals").start()
+        if early:
+            stop(early[0], None)
+            self._announce(self._signal)
 
     def _announcer(self, reader: socket.socket) -> None:
         while True:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,7 +19,7 @@ from scrub837.logging import configure_logging
 from scrub837.outputs.control import ControlNumbers
 from scrub837.pipeline import OutputOptions
 from scrub837.rulebook import RulePackError, default_pack
-from scrub837.watch import INCOMPLETE_AFTER, SETTLE
+from scrub837.watch import INCOMPLETE_AFTER, SETTLE, WatchConfig, Watcher, WatchSetupError
 
 EXIT_USAGE = 2
 
@@ -80,8 +81,6 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from scrub837.watch import WatchConfig, Watcher, WatchSetupError
-
     configure_logging(args.log_level, json=None if args.log_format is None
                       else args.log_format == "json", stream=stderr)
     inbox = Path(args.inbox)
@@ -102,8 +101,26 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         work=work, interval=args.interval, once=args.once, stale_after=args.stale_after,
         settle=args.settle, incomplete_after=args.incomplete_after,
         options=options, rule_files=tuple(rule_files))
+    early: list[int] = []  # a stop signal while the rule book loads is kept, not fatal
+    previous: dict[int, object] = {}
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous[signum] = signal.signal(signum, lambda n, _f: early.append(n))
+    built: Watcher | int = EXIT_USAGE
     try:
-        watcher = Watcher(config, lambda: make_scrubber(args))
+        built = _build(config, args, stderr)
+    finally:
+        if not isinstance(built, Watcher):
+            for number, handler in previous.items():
+                signal.signal(number, handler)  # type: ignore[arg-type]
+    if isinstance(built, int):
+        return built
+    built.install_signals(previous, early)
+    return built.run()
+
+
+def _build(config: WatchConfig, args: argparse.Namespace, stderr: TextIO) -> Watcher | int:
+    try:
+        return Watcher(config, lambda: make_scrubber(args))
     except PluginError as exc:
         stderr.write(f"scrub837: {exc}\n")
         return EXIT_USAGE
@@ -117,5 +134,3 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(f"scrub837 watch: cannot prepare the folders: {exc.strerror or exc} "
                      f"({exc.filename})\n")
         return EXIT_USAGE
-    watcher.install_signals()
-    return watcher.run()
