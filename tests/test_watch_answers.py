@@ -223,6 +223,29 @@ def test_a_duplicate_after_a_crash_before_the_index_line_is_answered(
     assert json.loads((out / "again.837.done").read_text())["duplicate_of"] == "c.837"
 
 
+def test_a_recovered_upload_that_is_still_incomplete_goes_back_to_wait(
+        tmp_path: Path, scrubber: Scrubber, log: io.StringIO) -> None:
+    put(tmp_path, "late.837", variant(7)[:2000])
+
+    def killed_after_outputs(source: BinaryIO, name: str, *rest: Any) -> FileOutcome:
+        process_stream(source, name, *rest)
+        raise Crash
+
+    with pytest.raises(Crash):  # taken as incomplete (the long wait passed), then killed
+        twice(make(tmp_path, scrubber, killed_after_outputs, incomplete_after=0))
+    assert "late.837.report.json" in names(tmp_path / "out")
+    w = make(tmp_path, scrubber)  # the default long wait
+    w.sweep()
+    assert names(tmp_path / "inbox") == ["late.837"]  # back, whole, under its name
+    assert names(tmp_path / "out") == []  # the partial answer (no .done) taken back
+    assert '"file_changed"' in log.getvalue()
+    with open(tmp_path / "inbox" / "late.837", "ab") as f:
+        f.write(variant(7)[2000:])  # the uploader finishes
+    twice(w)
+    assert names(tmp_path / "archive") == ["late.837"] and "late.837.done" in names(
+        tmp_path / "out")
+
+
 # -- names ----------------------------------------------------------------------------------
 
 def test_an_answer_is_never_overwritten_and_the_input_carries_its_name(

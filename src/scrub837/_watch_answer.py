@@ -34,6 +34,7 @@ from scrub837._watch_fs import (
     write_atomic,
 )
 from scrub837._watch_index import Begin, HashIndex
+from scrub837._watch_ready import complete
 from scrub837._watch_ticket import (
     DONE,
     DUPLICATE,
@@ -162,7 +163,16 @@ class FileHandling:
             self._changed_back(claimed, ticket, cn, [])
             return
         done = read_done(cfg.outbox, ticket.stem)
-        if done is not None and done.get("sha256") == digest:
+        answered = done is not None and done.get("sha256") == digest
+        if previous is not None and not answered:
+            # recovered: an upload that is still incomplete (a writer may still be at it) is
+            # not answered now; it goes back to the inbox and waits like any other file
+            if complete(claimed) is False and not cfg.once:
+                partial = [cfg.outbox / f"{ticket.stem}{s}" for s in SUFFIXES]
+                self._changed_back(claimed, ticket, cn, partial)
+                return
+            stamp = stamp_of(claimed.stat())
+        if done is not None and answered:
             raw = done.get("outputs")
             unreadable = isinstance(raw, list) and f"{ticket.stem}.error.txt" in raw
             self.log.info("file_answered_before", file=name, stem=ticket.stem)
