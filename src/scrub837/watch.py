@@ -28,15 +28,11 @@ Every upload gets exactly one answer in the outbox, and no input is lost (docs/w
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import stat
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
 from scrub837 import _watch_clean as clean
 from scrub837._watch_answer import DUPLICATES, FileHandling, Processor, Stamp, stamp_of
@@ -51,6 +47,7 @@ from scrub837._watch_fs import (
 )
 from scrub837._watch_index import HashIndex
 from scrub837._watch_ready import complete
+from scrub837._watch_signals import StopSignals
 from scrub837.logging import get_logger
 from scrub837.pipeline import OutputOptions, process_stream
 from scrub837.rulebook import RulePackError
@@ -95,7 +92,7 @@ class _Look:
     complete: bool | None = None  # computed once per stamp, after the settle time
 
 
-class Watcher(FileHandling):
+class Watcher(FileHandling, StopSignals):
     """One watcher process. ``make_scrubber`` builds the rule book and edits (called again when
     the rule files change); ``process`` is the pipeline (a test may wrap it)."""
 
@@ -115,10 +112,7 @@ class Watcher(FileHandling):
         self.scrubber = make_scrubber()
         self._rules_stamp = self._stamp()
         self._next_sweep = 0.0
-        self._old_handlers: dict[int, object] = {}
-        self._wakeup: tuple[socket.socket, socket.socket] | None = None
-        self._announced = False
-        self._announce_lock = threading.Lock()
+        self._init_signals()
         self._inbox_failed = False
 
     def _check_folders(self) -> None:
@@ -140,61 +134,6 @@ class Watcher(FileHandling):
                                   "filesystem (files move between them by rename)")
 
     # -- lifecycle -------------------------------------------------------------------------
-
-    def install_signals(self, previous: dict[int, object] | None = None,
-                        early: list[int] | None = None) -> None:
-        """SIGTERM/SIGINT stop the watcher. The handler only sets a flag; the C-level wakeup
-        fd wakes a thread that logs ``watch_stopping`` at once (logging in a handler could
-        deadlock on the log's lock). ``previous``: the handlers to restore (when a caller
-        caught signals while the watcher was built); ``early``: signals caught meanwhile."""
-        def stop(signum: int, _frame: FrameType | None) -> None:
-            self.stopping = True
-            self._signal = self._signal or signal.Signals(signum).name
-
-        reader, writer = socket.socketpair()
-        writer.setblocking(False)
-        self._wakeup = (reader, writer)
-        signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            old = signal.signal(signum, stop)
-            self._old_handlers[signum] = (previous or {}).get(signum, old)
-        threading.Thread(target=self._announcer, args=(reader,), daemon=True,
-                         name="scrub837-watch-signals").start()
-        if early:
-            stop(early[0], None)
-            self._announce(self._signal)
-
-    def _announcer(self, reader: socket.socket) -> None:
-        while True:
-            try:
-                data = reader.recv(1)
-            except OSError:
-                return
-            if not data:
-                return
-            try:
-                name = signal.Signals(data[0]).name
-            except ValueError:
-                continue
-            self._announce(name)
-
-    def _announce(self, reason: str) -> None:
-        with self._announce_lock:
-            if self._announced:
-                return
-            self._announced = True
-        self.log.info("watch_stopping", reason=reason, pid=os.getpid())
-
-    def _restore_signals(self) -> None:
-        for signum, handler in self._old_handlers.items():
-            # after a stop signal, more signals are ignored (exit 0 however many come);
-            # otherwise (run() in-process, --once) the previous handlers come back
-            signal.signal(signum, signal.SIG_IGN if self._signal else handler)  # type: ignore[arg-type]
-        if self._wakeup is not None:
-            signal.set_wakeup_fd(-1)
-            for sock in self._wakeup:
-                sock.close()
-            self._wakeup = None
 
     def run(self) -> int:
         cfg = self.config
