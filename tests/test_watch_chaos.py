@@ -1,6 +1,7 @@
 """The watcher under chaos, as operators run it: two real ``python -m scrub837 watch`` processes
 on one inbox, ten real SIGKILLs at seeded random moments (half of them fired the moment an
-input's outputs start to appear, before its ``.done``), a slow uploader that pauses 1 s between
+input's outputs start to appear, before its ``.done``: with strace slowing each rename, inside
+the output renames), a slow uploader that pauses 1 s between
 writes without ``.part``, one that reopens the file for every write, an upload abandoned half
 way, duplicates and a reused name. Checked by content at the end. Bounded: 60 uploads, 10
 kills, every wait has a deadline; the whole test takes well under a minute."""
@@ -11,6 +12,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,11 +40,31 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _strace() -> list[str]:
+    """``strace`` delaying every rename by 25 ms, when it can trace here: the watcher's output
+    renames then take ~125 ms, so a kill fired when the first output appears lands among
+    them. Without strace the test is the same, the kills only less likely to land there."""
+    tool = shutil.which("strace")
+    if tool is None:
+        return []
+    cmd = [tool, "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null",
+           "-e", "trace=rename,renameat,renameat2",
+           "-e", "inject=rename,renameat,renameat2:delay_exit=25000"]
+    try:
+        probe = subprocess.run([*cmd, sys.executable, "-c", "pass"], capture_output=True,
+                               timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return cmd if probe.returncode == 0 else []
+
+
 class Fleet:
-    """Two watcher processes; a killed one is replaced at once."""
+    """Two watcher processes; a killed one is replaced at once. Signals go to the watcher's
+    own pid (from its ``watch_started`` line), not to strace."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.prefix = _strace()
         self.procs: list[subprocess.Popen[bytes]] = []
         self.logs: list[Path] = []
         self.log_of: dict[int, Path] = {}
@@ -55,8 +77,8 @@ class Fleet:
         self.started += 1
         log = self.root / f"watch{self.started}.log"
         self.logs.append(log)
-        args = [sys.executable, "-m", "scrub837", "watch", str(self.root / "inbox"), "--out",
-                str(self.root / "out"), "--interval", "0.05", "--settle", "0.4",
+        args = [*self.prefix, sys.executable, "-m", "scrub837", "watch", str(self.root / "inbox"),
+                "--out", str(self.root / "out"), "--interval", "0.05", "--settle", "0.4",
                 "--incomplete-after", "4", "--log-format", "json", "--log-level", "debug",
                 *extra]
         with open(log, "w") as f:
@@ -64,27 +86,32 @@ class Fleet:
         self.log_of[proc.pid] = log
         return proc
 
+    def pid(self, proc: subprocess.Popen[bytes]) -> int:
+        """The watcher's pid, once it has logged watch_started (bounded wait)."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            for line in self.log_of[proc.pid].read_text().splitlines():
+                if '"watch_started"' in line and line.endswith("}"):
+                    return int(json.loads(line)["pid"])
+            if proc.poll() is not None:
+                raise AssertionError(f"watcher exited early: {self.text()}")
+            time.sleep(0.02)
+        raise AssertionError(f"no watch_started: {self.text()}")
+
     def kill(self, pid: int | None, rng: random.Random) -> int:
         with self.lock:
-            idx = next((i for i, p in enumerate(self.procs) if p.pid == pid),
-                       rng.randrange(len(self.procs)))
-            victim = self.procs[idx]
-            victim.send_signal(signal.SIGKILL)
-            victim.wait(timeout=10)
+            pids = [self.pid(p) for p in self.procs]
+            idx = pids.index(pid) if pid in pids else rng.randrange(len(self.procs))
+            os.kill(pids[idx], signal.SIGKILL)
+            self.procs[idx].wait(timeout=10)
             self.procs[idx] = self._start()
-            return victim.pid
+            return pids[idx]
 
     def stop(self) -> list[int]:
         codes = []
         with self.lock:
-            deadline = time.monotonic() + 15  # a process still importing Python has no handler
-            for proc in self.procs:
-                log = self.log_of[proc.pid]
-                while "watch_started" not in log.read_text() and time.monotonic() < deadline:
-                    time.sleep(0.05)
-            for p in self.procs:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
+            for p in self.procs:  # a process still importing Python has no handler yet
+                os.kill(self.pid(p), signal.SIGTERM)
             for p in self.procs:
                 try:
                     codes.append(p.wait(timeout=30))
@@ -190,7 +217,7 @@ def test_chaos_every_upload_gets_exactly_one_answer(tmp_path: Path) -> None:
     observer.start()
     fleet = Fleet(tmp_path)
     killed: list[int] = []
-    in_answer = 0
+    in_answer = in_renames = 0
     try:
         writers = [threading.Thread(target=slow_writer, args=(inbox / n, d, r, finished))
                    for n, d, r in (("slow.837", slow, False), ("reopen.837", reopen, True))]
@@ -229,6 +256,10 @@ def test_chaos_every_upload_gets_exactly_one_answer(tmp_path: Path) -> None:
                             pid = cn.pid
                     in_answer += pid is not None
             killed.append(fleet.kill(pid, rng))
+            if pid is not None:  # temporaries of the stem still there: killed mid-renames
+                stem = observer.partial_stem
+                in_renames += any(n.startswith(f".{stem}.") and n.endswith(".tmp")
+                                  for n in os.listdir(out)) and not (out / f"{stem}.done").exists()
         while items:
             name, data = items.pop()
             drop(inbox, name, data)
@@ -255,13 +286,16 @@ def test_chaos_every_upload_gets_exactly_one_answer(tmp_path: Path) -> None:
                 p.kill()
                 p.wait(timeout=10)
     assert len(killed) == KILLS and len(uploads) == 60
+    if fleet.prefix:  # renames slowed: the answer-time kills do land among the renames
+        assert in_renames >= 1, fleet.text()
     try:
         check(tmp_path, uploads, observer, finished)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\nkills inside an answer: {in_answer}\n"
                              f"{fleet.text()}") from None
-    print(f"chaos: {KILLS} kills ({in_answer} while an answer was appearing), "
-          f"{fleet.started} watcher processes")
+    print(f"chaos: {KILLS} kills ({in_answer} while an answer was appearing, {in_renames} "
+          f"inside its renames), {fleet.started} watcher processes, "
+          f"renames slowed by strace: {bool(fleet.prefix)}")
 
 
 def check(root: Path, uploads: dict[str, bytes], observer: Observer,
