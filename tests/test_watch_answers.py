@@ -246,6 +246,35 @@ def test_a_recovered_upload_that_is_still_incomplete_goes_back_to_wait(
         tmp_path / "out")
 
 
+def test_a_full_work_folder_or_outbox_gives_the_input_back_with_no_answer(
+        tmp_path: Path, scrubber: Scrubber, log: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import scrub837._watch_answer as answer
+    from scrub837._watch_ticket import Ticket
+
+    def full(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    put(tmp_path, "w.837", variant(8))
+    w = make(tmp_path, scrubber)
+    with monkeypatch.context() as m:
+        m.setattr(Ticket, "save", full)  # the work folder is full
+        twice(w)
+    assert names(tmp_path / "inbox") == ["w.837"] and names(tmp_path / "out") == []
+    with monkeypatch.context() as m:
+        m.setattr(answer, "write_done", full)  # the outbox fills up after the outputs
+        w._retry_at.clear()
+        twice(w)
+    assert names(tmp_path / "inbox") == ["w.837"]
+    assert names(tmp_path / "out") == []  # outputs without a .done are taken back
+    assert log.getvalue().count('"file_retry_later"') == 2
+    w._retry_at.clear()
+    twice(w)
+    assert names(tmp_path / "archive") == ["w.837"] and "w.837.done" in names(tmp_path / "out")
+
+
 # -- names ----------------------------------------------------------------------------------
 
 def test_an_answer_is_never_overwritten_and_the_input_carries_its_name(

@@ -187,7 +187,9 @@ class FileHandling:
             return
         try:
             write_done(cfg.outbox, ticket.stem, name, digest, written, cfg.options.mode)
-        except OSError as exc:  # outputs in place but no marker: a retry rewrites them
+        except OSError as exc:  # outputs without a marker are no answer: taken back, retried
+            for path in outcome.outputs:
+                path.unlink(missing_ok=True)
             self._give_back(claimed, name, exc)
             self._index(self.index.release, digest, cn)
             ticket.remove()
@@ -203,10 +205,15 @@ class FileHandling:
 
     def _new_ticket(self, path: Path, digest: str, cn: ClaimName,
                     previous: str | None) -> Ticket:
+        """Decide (under the index lock) and write the ticket. The index unusable: decided
+        without it, names still free. The ticket cannot be written (a full work folder): the
+        OSError goes up and the input back to the inbox."""
         made: list[Ticket] = []
+        saving: list[bool] = []
 
         def chosen(begin: Begin) -> None:
             ticket = Ticket(path, cn.name, digest, begin.stem, new_now(), begin.duplicate_of)
+            saving.append(True)
             ticket.save()
             made.append(ticket)
 
@@ -215,13 +222,11 @@ class FileHandling:
                              stem_taken=self.stem_taken, alive=self.pending,
                              answered=lambda stem: self.answered(stem, digest), chosen=chosen)
         except OSError as exc:
-            if made:  # the ticket was written: only the index line failed
-                self.log.error("index_failed", errno=exc.errno, errno_name=errno_name(exc))
-                return made[0]
-            if exc.filename is not None and Path(exc.filename).name == path.name:
+            if saving and not made:
                 raise
             self.log.error("index_failed", errno=exc.errno, errno_name=errno_name(exc))
-            chosen(Begin(False, self.free_stem(cn.name)))  # without the index: names still free
+            if not made:
+                chosen(Begin(False, self.free_stem(cn.name)))
         return made[0]
 
     def _scrub(self, claimed: Path, ticket: Ticket, cn: ClaimName,
