@@ -28,6 +28,7 @@ class StopSignals:
     def _init_signals(self) -> None:
         self._old_handlers: dict[int, object] = {}
         self._wakeup: tuple[socket.socket, socket.socket] | None = None
+        self._old_wakeup = -1
         self._announced = False
         self._announce_lock = threading.Lock()
 
@@ -44,7 +45,7 @@ class StopSignals:
         reader, writer = socket.socketpair()
         writer.setblocking(False)
         self._wakeup = (reader, writer)
-        signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        self._old_wakeup = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
         for signum in (signal.SIGTERM, signal.SIGINT):
             old = signal.signal(signum, stop)
             self._old_handlers[signum] = (previous or {}).get(signum, old)
@@ -81,7 +82,7 @@ class StopSignals:
             # otherwise (run() in-process, --once) the previous handlers come back
             signal.signal(signum, signal.SIG_IGN if self._signal else handler)  # type: ignore[arg-type]
         if self._wakeup is not None:
-            signal.set_wakeup_fd(-1)
+            signal.set_wakeup_fd(self._old_wakeup)
             for sock in self._wakeup:
                 sock.close()
             self._wakeup = None
