@@ -86,7 +86,15 @@ def test_complete_means_an_iea_closing_the_last_isa(tmp_path: Path) -> None:
     assert ready(BASE) and ready(BASE + b"\r\n\n  ") and ready(BASE.replace(b"~\n", b"~"))
     assert ready(BASE + other)  # two interchanges, both closed
     assert not ready(BASE + other[:-30])  # the second one is still arriving
-    assert not ready(BASE + other.replace(b"IEA*1*000000102", b"IEA*1*000000101"))
+    # a terminated IEA whose number is wrong: complete (an envelope error, not an upload
+    # still arriving); without the terminator the number must be whole
+    assert ready(BASE + other.replace(b"IEA*1*000000102", b"IEA*1*000000101"))
+    unterminated = BASE.rstrip(b"\n~")
+    assert ready(unterminated) and not ready(unterminated[:-1])
+    assert not ready(unterminated[:-1] + b"2")  # 000000102 is not 000000101
+    loose = BASE.replace(b"SUBMIT01       *", b"SUBMIT01*").replace(b"*          *", b"* *")
+    assert loose[105:106] != b"~" and ready(loose)  # an ISA that is not fixed-width
+    assert not ready(loose[:-40])
     assert not any(ready(BASE[:n]) for n in range(0, len(BASE) - 2, 97))  # every cut
     assert not ready(BASE + b"ISA")  # something after the IEA
     assert not ready(b"") and not ready(b"not an 837 at all\n" * 20)

@@ -1,5 +1,9 @@
-"""Is an upload complete? A file in the inbox is complete when it ends with an IEA that closes
-its last ISA (IEA02 equals that ISA's ISA13), with nothing after it but line breaks and blanks.
+"""Is an upload complete? A file in the inbox is complete when its last segment is an IEA
+(after its last ISA, by construction), with nothing after it but line breaks and blanks: the
+IEA with its segment terminator, or, when the terminator is missing (or is itself a line
+break), an IEA02 equal to the last ISA's ISA13 digit for digit (so a control number cut short
+is not taken for a whole one). An IEA02 that does not match a terminated IEA is an envelope
+error for the scrubber to report, not a reason to wait.
 
 Only the first ISA (for the delimiters), the tail, and the bytes back to the last ISA are read:
 a file of one interchange costs one backward scan, once per size/mtime (the watcher caches the
@@ -18,20 +22,29 @@ _ISA_LEN = 106
 
 
 def _delimiters(head: bytes) -> tuple[bytes, bytes] | None:
-    """(element separator, segment terminator) from the first ISA, or None."""
+    """(element separator, segment terminator) from the first ISA, or None. The terminator is
+    the byte after ISA16 (16 separators in): ISA fields are fixed-width by the standard, but
+    not in every file that is sent."""
     head = head.lstrip(b"\xef\xbb\xbf" + _BLANK)
-    if len(head) < _ISA_LEN or not head.startswith(b"ISA"):
+    if len(head) < 4 or not head.startswith(b"ISA"):
         return None
-    return head[3:4], head[105:106]
-
-
-def _last_segment(tail: bytes, term: bytes) -> bytes | None:
-    body = tail.rstrip(_BLANK)
-    if term not in _BLANK:
-        if not body.endswith(term):
+    sep = head[3:4]
+    pos = 3
+    for _ in range(15):
+        pos = head.find(sep, pos + 1)
+        if pos < 0:
             return None
+    term = head[pos + 2:pos + 3]  # after the 16th separator: ISA16 (one byte), then this
+    return (sep, term) if term and term != sep else None
+
+
+def _last_segment(tail: bytes, term: bytes) -> tuple[bytes, bool]:
+    """The last segment, and whether its terminator is there (never known for a blank one)."""
+    body = tail.rstrip(_BLANK)
+    terminated = term not in _BLANK and body.endswith(term)
+    if terminated:
         body = body[:-1]
-    return body[body.rfind(term) + 1:].lstrip(_BLANK)
+    return body[body.rfind(term) + 1:].lstrip(_BLANK), terminated
 
 
 def _last_isa13(fd: int, size: int, sep: bytes, term: bytes) -> bytes | None:
@@ -70,14 +83,14 @@ def complete(path: Path) -> bool | None:
             return False
         sep, term = delims
         tail = os.pread(fd, min(size, _TAIL), max(0, size - _TAIL))
-        seg = _last_segment(tail, term)
-        if seg is None:
-            return False
+        seg, terminated = _last_segment(tail, term)
         iea = seg.split(sep)
         if len(iea) != 3 or iea[0] != b"IEA" or not iea[2].strip().isdigit():
             return False
-        isa13 = _last_isa13(fd, size, sep, term)
-        return isa13 is not None and isa13.isdigit() and int(isa13) == int(iea[2].strip())
+        if terminated:
+            return True
+        isa13 = _last_isa13(fd, size, sep, term)  # no terminator: the number must be whole
+        return isa13 is not None and isa13 == iea[2].strip()
     except OSError:
         return False
     finally:
