@@ -57,7 +57,7 @@ class Watch:
         self.log_path = root / f"{tag}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 -- closed in stop()
         args = [sys.executable, "-m", "scrub837", "watch", str(root / "inbox"), "--out",
-                str(root / "out"), "--interval", "0.1", "--log-format", "json",
+                str(root / "out"), "--interval", "0.1", "--settle", "0.3", "--log-format", "json",
                 "--log-level", "debug", *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self._log,
                                      cwd=ROOT, preexec_fn=preexec)  # noqa: PLW1509
@@ -267,6 +267,13 @@ def test_sigterm_finishes_the_current_file_then_exits_zero(tmp_path: Path) -> No
         assert w.events("file_claimed")[0]["file"] == "a-big.837"
         assert not w.events("file_processed")  # it is being processed now
         w.proc.send_signal(signal.SIGTERM)
+        w.wait_for(lambda: w.events("watch_stopping"), what="watch_stopping")
+        assert not w.events("file_processed")  # logged at once, not after the current file
+        w.proc.send_signal(signal.SIGINT)
+        w.wait_for(lambda: w.events("watch_stopped"), timeout=30, what="watch_stopped")
+        for _ in range(3):  # however many signals come, and whenever: exit 0
+            if w.proc.poll() is None:
+                w.proc.send_signal(signal.SIGTERM)
         assert w.wait(30) == 0, w.text()[-2000:]
     assert files(tmp_path / "archive") == ["a-big.837"]
     assert (tmp_path / "out" / "a-big.837.277").exists()

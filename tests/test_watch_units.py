@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import subprocess
 import sys
@@ -48,7 +49,7 @@ def log() -> Iterator[io.StringIO]:
 
 def make(root: Path, scrubber: Scrubber, process: Any = process_stream, **kw: Any) -> Watcher:
     cfg = WatchConfig(inbox=root / "inbox", outbox=root / "out", archive=root / "archive",
-                      error=root / "error", work=root / "work", interval=0.01,
+                      error=root / "error", work=root / "work", interval=0.01, settle=0,
                       options=OutputOptions(), **kw)
     return Watcher(cfg, lambda: scrubber, process)
 
@@ -215,8 +216,11 @@ def test_vanished_file_and_internal_error(tmp_path: Path, scrubber: Scrubber,
     assert '"error_type": "RuntimeError"' in log.getvalue()
     w.process = process_stream  # fixed: the same content moved back in is processed
     os.rename(tmp_path / "error" / "boom.837", tmp_path / "inbox" / "boom.837")
+    assert {"boom.837.error.txt", "boom.837.done"} <= set(names(tmp_path / "out"))  # answered
     twice(w)
-    assert names(tmp_path / "archive") == ["boom.837"]
+    # a new upload: its answer does not replace the first one's, and carries the input's name
+    assert names(tmp_path / "archive") == ["boom.837.1"]
+    assert "boom.837.1.277" in names(tmp_path / "out")
 
 
 def test_duplicates_and_reused_names(tmp_path: Path, scrubber: Scrubber,
@@ -231,7 +235,13 @@ def test_duplicates_and_reused_names(tmp_path: Path, scrubber: Scrubber,
     assert names(tmp_path / "archive" / "duplicates") == ["copy.837"]
     out = names(tmp_path / "out")
     assert "daily.837.277" in out and "daily.837.1.277" in out  # the first answer is kept
-    assert not [n for n in out if n.startswith("copy")]
+    # the duplicate's one answer says which upload it repeats and where that answer is
+    assert [n for n in out if n.startswith("copy")] == ["copy.837.done", "copy.837.duplicate.json"]
+    note = json.loads((tmp_path / "out" / "copy.837.duplicate.json").read_text())
+    assert note["duplicate_of"] == "daily.837" and "daily.837.277" in note["answer"]
+    assert note["answer_done"] == "daily.837.done"
+    done = json.loads((tmp_path / "out" / "copy.837.done").read_text())
+    assert done["outputs"] == ["copy.837.duplicate.json"] and done["duplicate_of"] == "daily.837"
     assert '"file_duplicate"' in log.getvalue()
 
 
@@ -287,7 +297,8 @@ def test_control_numbers_continue_across_runs(tmp_path: Path) -> None:
         put(tmp_path, f"r{i}.837", variant(i))
         err = io.StringIO()
         code = run(["watch", str(tmp_path / "inbox"), "--out", str(tmp_path / "out"),
-                    "--interval", "0.01", "--once", "--log-format", "json"], io.StringIO(), err)
+                    "--interval", "0.01", "--settle", "0.01", "--once", "--log-format", "json"],
+                   io.StringIO(), err)
         assert code == 0, err.getvalue()
         return (tmp_path / "out" / f"r{i}.837.277").read_text().split("*")[13]  # ISA13
 

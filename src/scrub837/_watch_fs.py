@@ -14,11 +14,12 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-HOST = socket.gethostname().replace(".", "_").replace("/", "_") or "localhost"
+HOST = (socket.gethostname().replace(".", "_").replace("/", "_").replace("~", "_")
+        or "localhost")
 IGNORED_SUFFIXES = (".part", ".tmp")
 _RENAME_NOREPLACE = 1
 _AT_FDCWD = -100
@@ -49,7 +50,7 @@ class ClaimName:
 
     @classmethod
     def new(cls, name: str) -> ClaimName:
-        return cls(name, HOST, os.getpid(), int(time.time()), secrets.token_hex(4))
+        return cls(name, HOST, os.getpid(), int(time.time()), secrets.token_hex(8))
 
     @classmethod
     def parse(cls, text: str) -> ClaimName | None:
@@ -124,7 +125,7 @@ def fsync_dir(folder: Path) -> None:
 
 def write_atomic(path: Path, text: str, mode: int) -> None:
     """Write ``text`` to a hidden temporary file, fsync it, and rename it to ``path``."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(temp_name(path.name))
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as f:
@@ -167,27 +168,20 @@ def claim_alive(claim_id: str, stale_after: float) -> bool:
     return time.time() - claim.claimed_at < stale_after
 
 
-def remove_orphan_temps(outbox: Path, suffixes: Sequence[str], stale_after: float) -> int:
-    """A watcher killed mid-write leaves the pipeline's hidden temporary outputs
-    (``.NAME.SUFFIX.TOKEN.tmp``, patient data) in OUTBOX: remove those untouched for
-    ``stale_after`` seconds (never an input, never a finished output). Returns how many."""
-    removed = 0
-    try:
-        listing = list(outbox.iterdir())
-    except OSError:
-        return 0
-    for path in listing:
-        name = path.name
-        if not (name.startswith(".") and name.endswith(".tmp")
-                and any(f"{s}." in name for s in suffixes)):
-            continue
-        try:
-            if time.time() - path.lstat().st_mtime > stale_after:
-                path.unlink()
-                removed += 1
-        except OSError:
-            continue
-    return removed
+def temp_name(name: str) -> str:
+    """``.NAME.w~HOST~PID~HEX.tmp``: a watcher's temporary file, with who writes it."""
+    return f".{name}.w~{HOST}~{os.getpid()}~{secrets.token_hex(4)}.tmp"
+
+
+def temp_writer(name: str) -> tuple[str, int] | None:
+    """(host, pid) of a :func:`temp_name`, or None for any other name."""
+    if not (name.startswith(".") and name.endswith(".tmp")):
+        return None
+    _, tag, tail = name[:-4].rpartition(".w~")
+    parts = tail.split("~")
+    if not tag or len(parts) != 3 or not parts[1].isdigit():
+        return None
+    return parts[0], int(parts[1])
 
 
 def same_filesystem(*folders: Path) -> bool:

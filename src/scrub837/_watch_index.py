@@ -39,7 +39,8 @@ class Entry:
 @dataclass(frozen=True)
 class Begin:
     duplicate: bool
-    stem: str  # the output stem to use (or, for a duplicate, the one the first copy used)
+    stem: str  # this upload's output stem (free in every folder when chosen)
+    duplicate_of: str | None = None  # for a duplicate: the stem of the first copy's answer
 
 
 class HashIndex:
@@ -54,25 +55,51 @@ class HashIndex:
         self._inode: int | None = None
         self._torn = False  # the file ends in a partial line (a crash mid-append)
 
+    @property
+    def lock_path(self) -> Path:
+        return self._lock_path
+
     # -- the three transitions ---------------------------------------------------------------
 
     def begin(self, digest: str, claim_id: str, name: str, *, previous: str | None = None,
               stem_taken: Callable[[str], bool] = lambda stem: False,
-              alive: Callable[[str], bool] = lambda claim: True) -> Begin:
+              alive: Callable[[str], bool] = lambda claim: True,
+              answered: Callable[[str], bool] = lambda stem: False,
+              chosen: Callable[[Begin], None] = lambda begin: None) -> Begin:
         """Record that ``claim_id`` processes ``digest``; a duplicate when that content was
-        already processed or is being processed under another live claim (``alive``). The
-        output stem is ``name``, or ``name.N`` when ``stem_taken`` or in flight. ``previous``
-        is the claim a recovered file was left under (taken over, with its output stem)."""
+        already processed, is being processed under another live claim (``alive``), or was
+        answered under a claim that died before its "done" line (``answered(stem)``: that
+        line is written now). The output stem is ``name``, or ``name.N`` when ``stem_taken``
+        or in flight. ``previous`` is the claim a recovered file was left under (taken over,
+        with its output stem). ``chosen`` runs under the lock before the claim line is
+        written (the watcher writes its ticket there, so no two uploads choose one stem)."""
         with self._locked():
             self._refresh()
             entry = self._entries.get(digest)
+            if entry is not None and entry.state == CLAIM and entry.claim_id != previous \
+                    and not alive(entry.claim_id) and answered(entry.stem):
+                self._append(digest, DONE, entry.claim_id, entry.stem)
+                entry = self._entries[digest]
             if entry is not None and (entry.state == DONE or (
                     entry.state == CLAIM and entry.claim_id != previous
                     and alive(entry.claim_id))):
-                return Begin(True, entry.stem)
-            stem = entry.stem if entry is not None else self._free_stem(name, stem_taken)
+                begin = Begin(True, self._free_stem(name, stem_taken), entry.stem)
+                chosen(begin)
+                return begin
+            if entry is not None and entry.state == CLAIM and entry.claim_id == previous:
+                stem = entry.stem
+            else:
+                stem = self._free_stem(name, stem_taken)
+            begin = Begin(False, stem)
+            chosen(begin)
             self._append(digest, CLAIM, claim_id, stem)
-            return Begin(False, stem)
+            return begin
+
+    def claim(self, digest: str, claim_id: str, stem: str) -> None:
+        """A recovered input with a ticket keeps its stem under its new claim."""
+        with self._locked():
+            self._refresh()
+            self._append(digest, CLAIM, claim_id, stem)
 
     def done(self, digest: str, claim_id: str) -> None:
         self._finish(digest, claim_id, DONE)

@@ -29,7 +29,8 @@ EVENTS = frozenset({
     "watch_started", "watch_stopping", "watch_stopped", "watch_error",
     "file_waiting", "file_vanished", "file_claimed", "claim_failed", "file_processed",
     "file_archived", "file_errored", "file_duplicate", "file_recovered", "file_retry_later",
-    "move_failed", "index_failed", "temp_removed",
+    "move_failed", "index_failed", "temp_removed", "file_incomplete", "file_changed",
+    "file_answered_before",
     "rules_reloaded", "rules_reload_failed",
     "library_log", "unlisted_event",
 })
@@ -45,6 +46,7 @@ ALLOWED_KEYS = frozenset({
     # what happened, as codes
     "reason", "error_type", "errno", "errno_name", "signal", "pid", "host", "claimed_by",
     "sha256", "rules", "library_logger", "library_level", "dropped_keys", "age_s",
+    "settle_s", "incomplete_after_s",
 })
 _MAX_TEXT = 300
 _Scalar = (str, int, float, bool, type(None))

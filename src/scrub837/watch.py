@@ -1,41 +1,41 @@
 """The drop-folder watcher: inbox -> work (claimed by atomic rename) -> outputs -> archive.
 
-No input is ever deleted, lost or processed twice:
+Every upload gets exactly one answer in the outbox, and no input is lost (docs/watcher.md):
 
-* a file is picked up only when its size, mtime and inode were the same one interval ago, and
-  never when named ``*.part``, ``*.tmp`` or ``.*`` (submitters upload under such a name, then
-  rename); symbolic links and folders in the inbox are left alone;
+* a file is picked up only when it is complete -- it ends with an IEA closing its last ISA
+  (:mod:`scrub837._watch_ready`) -- and its size, mtime and inode have not changed for
+  ``settle`` seconds; a file that stays incomplete is taken (and answered as truncated) once
+  unchanged for ``incomplete_after``; never a ``*.part``, ``*.tmp`` or ``.*`` name, a link or
+  a folder;
 * it is claimed by ``os.rename`` into the work folder as ``NAME.HOST.PID.CLAIMTIME.TOKEN``; of
-  several watchers (one machine, or several sharing the folder) only one rename wins, the others
-  get FileNotFoundError and skip it;
-* content already processed (same sha256, :mod:`scrub837._watch_index`) is a duplicate: moved
-  to ``ARCHIVE/duplicates/``, not processed;
-* the outputs are written atomically by the pipeline, and only then is the input moved to the
-  archive (or, when it cannot be read as X12, to the error folder beside ``NAME.error.txt``);
-  moves never replace a file (a ``.1`` suffix on a clash);
-* a file that cannot be read (permissions, I/O error) goes to the error folder with the reason;
-  an unexpected exception while scrubbing does too;
+  several watchers only one rename wins; a file changed between the last look and the claim, or
+  during its scrub, goes back to the inbox (its outputs taken back), never split;
+* the answer (:mod:`scrub837._watch_answer`): a ticket in the work folder pins the output stem,
+  the 277CA's control numbers and creation time, so a re-scrub after a crash is byte-identical;
+  the outputs, then ``STEM.done``; then the input moves to ``archive/STEM`` (``error/STEM``);
+  a duplicate (same sha256, :mod:`scrub837._watch_index`) is answered by
+  ``STEM.duplicate.json`` naming the first upload's answer;
 * a failure to write the outputs (disk full, permissions on OUTBOX) puts the input back in the
   inbox, retried with a back-off (interval * 2^attempt, at most 5 minutes);
 * files left in the work folder by a dead watcher (same host, pid gone) or claimed by another
-  host longer than ``stale_after`` ago are recovered at start and every ``sweep_every`` seconds:
-  processed again under the same output name (outputs are written atomically by name);
+  host longer than ``stale_after`` ago are recovered at start and every ``sweep_every`` seconds,
+  and temporary files of dead processes are removed (:mod:`scrub837._watch_clean`);
 * rule files are reloaded when their mtimes change; a broken new pack keeps the old one;
-* SIGTERM/SIGINT finish the current file, then :meth:`Watcher.run` returns 0.
+* SIGTERM/SIGINT: ``watch_stopping`` is logged at once, the current file is finished, then
+  :meth:`Watcher.run` returns 0; further signals are ignored.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
-from typing import BinaryIO
 
+from scrub837 import _watch_clean as clean
+from scrub837._watch_answer import DUPLICATES, FileHandling, Processor, Stamp, stamp_of
 from scrub837._watch_fs import (
     HOST,
     ClaimName,
@@ -43,24 +43,23 @@ from scrub837._watch_fs import (
     errno_name,
     files_stamp,
     ignored,
-    move_noclobber,
-    read_note,
-    remove_orphan_temps,
     same_filesystem,
-    sha256_file,
-    write_atomic,
 )
-from scrub837._watch_index import Begin, HashIndex
+from scrub837._watch_index import HashIndex
+from scrub837._watch_ready import complete
+from scrub837._watch_signals import StopSignals
 from scrub837.logging import get_logger
-from scrub837.pipeline import SUFFIXES, FileOutcome, OutputOptions, process_stream
+from scrub837.pipeline import OutputOptions, process_stream
 from scrub837.rulebook import RulePackError
 from scrub837.scrubber import Scrubber
 
 MAX_BACKOFF = 300.0
 INDEX_NAME = ".sha256-index"
-DUPLICATES = "duplicates"
+SETTLE = 10.0
+INCOMPLETE_AFTER = 1800.0
 
-Processor = Callable[[BinaryIO, str, Scrubber, Path, OutputOptions], FileOutcome]
+__all__ = ["DUPLICATES", "INCOMPLETE_AFTER", "SETTLE", "WatchConfig", "WatchSetupError",
+           "Watcher"]
 
 
 class WatchSetupError(Exception):
@@ -81,9 +80,19 @@ class WatchConfig:
     options: OutputOptions = field(default_factory=OutputOptions)
     rule_files: tuple[Path, ...] = ()
     index_limit: int = 100_000
+    settle: float = SETTLE  # a complete file must be unchanged this long
+    incomplete_after: float = INCOMPLETE_AFTER  # an incomplete one this long (then: truncated)
 
 
-class Watcher:
+@dataclass
+class _Look:
+    stamp: Stamp
+    since: float  # monotonic time this stamp was first seen
+    checked: bool = False
+    complete: bool | None = None  # computed once per stamp, after the settle time
+
+
+class Watcher(FileHandling, StopSignals):
     """One watcher process. ``make_scrubber`` builds the rule book and edits (called again when
     the rule files change); ``process`` is the pipeline (a test may wrap it)."""
 
@@ -95,7 +104,7 @@ class Watcher:
         self.log = get_logger()
         self.stopping = False
         self._signal = ""
-        self._seen: dict[str, tuple[int, int, int]] = {}
+        self._seen: dict[str, _Look] = {}
         self._retry_at: dict[str, float] = {}
         self._attempts: dict[str, int] = {}
         self._check_folders()
@@ -103,7 +112,7 @@ class Watcher:
         self.scrubber = make_scrubber()
         self._rules_stamp = self._stamp()
         self._next_sweep = 0.0
-        self._old_handlers: dict[int, object] = {}
+        self._init_signals()
         self._inbox_failed = False
 
     def _check_folders(self) -> None:
@@ -126,21 +135,13 @@ class Watcher:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def install_signals(self) -> None:
-        def stop(signum: int, _frame: FrameType | None) -> None:
-            self.stopping = True  # no logging here: the main thread may hold the log's lock
-            self._signal = signal.Signals(signum).name
-
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            self._old_handlers[signum] = signal.signal(signum, stop)
-
     def run(self) -> int:
         cfg = self.config
         self.log.info("watch_started", folder=str(cfg.inbox), outbox=str(cfg.outbox),
-                      interval_s=cfg.interval, pid=os.getpid(), host=HOST,
+                      interval_s=cfg.interval, settle_s=cfg.settle,
+                      incomplete_after_s=cfg.incomplete_after, pid=os.getpid(), host=HOST,
                       codes=len(self.scrubber.rulebook.codes))
         self.sweep()
-        reason = "inbox empty (--once)"
         while not self.stopping:
             self.reload_rules()
             busy = self.cycle()
@@ -149,12 +150,12 @@ class Watcher:
             if cfg.once and not busy and not self._waiting():
                 break
             self._sleep(cfg.interval)
-        if self.stopping:
-            reason = self._signal or "stopped"
-        self.log.info("watch_stopping", reason=reason, pid=os.getpid())
+        if cfg.once and not self.stopping:
+            self.sweep()  # the final sweep: temporary files of dead processes
+        self._announce(self._signal or ("stopped" if self.stopping
+                                        else "inbox empty (--once)"))
         self.log.info("watch_stopped", pid=os.getpid())
-        for signum, handler in self._old_handlers.items():  # run() in-process (tests)
-            signal.signal(signum, handler)  # type: ignore[arg-type]
+        self._restore_signals()
         return 0
 
     def _sleep(self, seconds: float) -> None:
@@ -197,11 +198,27 @@ class Watcher:
 
     # -- one pass over the inbox -----------------------------------------------------------
 
+    def _ready(self, path: Path, look: _Look, now: float) -> bool:
+        """Complete and settled; or incomplete and unchanged for ``incomplete_after`` (or
+        settled, with ``--once``: the operator says the drop is finished)."""
+        cfg = self.config
+        age = now - look.since
+        if age < cfg.settle:
+            return False
+        if not look.checked:
+            look.complete, look.checked = complete(path), True
+        if look.complete or look.complete is None:  # complete, or it cannot be opened
+            return True
+        if cfg.once or age >= cfg.incomplete_after:
+            self.log.warning("file_incomplete", file=path.name, bytes=look.stamp[0],
+                             age_s=round(age, 1))
+            return True
+        return False
+
     def cycle(self) -> bool:
-        """Process every file that has been stable for one interval; True when one was."""
+        """Take every file that is ready; True when one was."""
         busy = False
-        now = time.monotonic()
-        current: dict[str, tuple[int, int, int]] = {}
+        current: dict[str, _Look] = {}
         for path in self._list_inbox():
             if self.stopping:
                 break
@@ -214,16 +231,20 @@ class Watcher:
                 continue  # vanished between listing and looking: nothing to do
             if not stat.S_ISREG(st.st_mode):
                 continue  # folders, links, pipes: never followed or claimed
-            stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
-            current[name] = stamp
-            if self._seen.get(name) != stamp:
+            now = time.monotonic()
+            look = self._seen.get(name)
+            if look is None or look.stamp != stamp_of(st):
+                # --once: a file already untouched for a while counts as settled (its mtime)
+                age = max(0.0, time.time() - st.st_mtime) if self.config.once else 0.0
+                current[name] = _Look(stamp_of(st), now - age)
                 self.log.debug("file_waiting", file=name, bytes=st.st_size)
                 continue
-            if self._retry_at.get(name, 0) > now:
+            current[name] = look
+            if self._retry_at.get(name, 0) > now or not self._ready(path, look, now):
                 continue
             claim = self.claim(path)
             if claim is not None:
-                self._handle_safely(*claim)
+                self._handle_safely(*claim, stamp=look.stamp)
                 busy = True
         self._seen = current
         for name in set(self._retry_at) - set(current):
@@ -235,6 +256,8 @@ class Watcher:
               ) -> tuple[Path, ClaimName, str | None] | None:
         name = recovered.name if recovered else path.name
         cn = ClaimName.new(name)
+        if recovered is not None:  # the token names the ticket: kept
+            cn = ClaimName(name, cn.host, cn.pid, cn.claimed_at, recovered.token)
         target = self.config.work / cn.file_name
         try:
             os.rename(path, target)
@@ -253,76 +276,13 @@ class Watcher:
             self.log.info("file_claimed", file=name, claimed_as=cn.file_name)
         return target, cn, recovered.claim_id if recovered else None
 
-    def _handle_safely(self, claimed: Path, cn: ClaimName, previous: str | None) -> None:
+    def _handle_safely(self, claimed: Path, cn: ClaimName, previous: str | None,
+                       stamp: Stamp | None = None) -> None:
         try:
-            self.handle(claimed, cn, previous)
+            self.handle(claimed, cn, previous, stamp)
         except Exception as exc:  # noqa: BLE001 -- never crash: the input stays in work
             self.log.error("watch_error", file=cn.name, claimed_as=cn.file_name,
                            error_type=type(exc).__name__)
-
-    def handle(self, claimed: Path, cn: ClaimName, previous: str | None = None) -> None:
-        cfg, name = self.config, cn.name
-        started = time.monotonic()
-        try:
-            digest = sha256_file(claimed)
-        except OSError as exc:
-            self._to_error(claimed, name, "cannot_read",
-                           f"file: {name}\nproblem: the watcher cannot read the file "
-                           f"({exc.strerror or errno_name(exc)}); fix its permissions and "
-                           "move it back into the inbox\n")
-            return
-        begin = self._begin(digest, cn, previous)
-        if begin.duplicate:
-            target = move_noclobber(claimed, cfg.archive / DUPLICATES, name)
-            self.log.warning("file_duplicate", file=name, moved_to=str(target), sha256=digest,
-                             first_stem=begin.stem)
-            return
-        try:
-            with open(claimed, "rb") as source:
-                outcome = self.process(source, begin.stem, self.scrubber, cfg.outbox,
-                                       cfg.options)
-        except OSError as exc:  # no output was written (the pipeline is all-or-nothing)
-            self._give_back(claimed, name, exc)
-            self._index(self.index.release, digest, cn)
-            return
-        except Exception as exc:  # noqa: BLE001 -- a bug in an edit or plugin: keep the input
-            self._to_error(claimed, name, "internal_error",
-                           f"file: {name}\nproblem: internal error while scrubbing "
-                           f"({type(exc).__name__}); the input is kept here for investigation; "
-                           "move it back into the inbox to try again\n", type(exc).__name__)
-            self._index(self.index.release, digest, cn)
-            return
-        summary = outcome.summary
-        if summary.unreadable:
-            note = next((p for p in outcome.outputs if p.name.endswith(".error.txt")), None)
-            self._to_error(claimed, name, "unreadable_x12", read_note(note, name))
-        else:
-            target = move_noclobber(claimed, cfg.archive, begin.stem)
-            self.log.info("file_archived", file=name, moved_to=str(target))
-        self._index(self.index.done, digest, cn)
-        self._attempts.pop(name, None)
-        self.log.info("file_processed", file=name, stem=begin.stem, claims=summary.claims,
-                      accepted=summary.accepted, rejected=summary.rejected,
-                      warnings=summary.warnings, transactions=summary.transactions,
-                      exit_code=outcome.exit_code,
-                      duration_ms=round((time.monotonic() - started) * 1000, 1),
-                      outputs=[p.name for p in outcome.outputs])
-
-    def _begin(self, digest: str, cn: ClaimName, previous: str | None) -> Begin:
-        outbox = self.config.outbox
-        try:
-            return self.index.begin(digest, cn.claim_id, cn.name, previous=previous,
-                                    stem_taken=lambda s: (outbox / f"{s}.report.json").exists(),
-                                    alive=lambda c: claim_alive(c, self.config.stale_after))
-        except OSError as exc:  # the index is unusable (disk full?): process without it
-            self.log.error("index_failed", errno=exc.errno, errno_name=errno_name(exc))
-            return Begin(False, cn.name)
-
-    def _index(self, step: Callable[[str, str], None], digest: str, cn: ClaimName) -> None:
-        try:
-            step(digest, cn.claim_id)
-        except OSError as exc:
-            self.log.error("index_failed", errno=exc.errno, errno_name=errno_name(exc))
 
     def _delay(self, name: str) -> float:
         return min(MAX_BACKOFF, self.config.interval * 2.0 ** self._attempts.get(name, 1))
@@ -331,36 +291,16 @@ class Watcher:
         self._attempts[name] = self._attempts.get(name, 0) + 1
         self._retry_at[name] = time.monotonic() + self._delay(name)
 
-    def _give_back(self, claimed: Path, name: str, exc: OSError) -> None:
-        """Outputs could not be written (disk full, permissions): back to the inbox, retried
-        after a back-off. The inbox name may get a suffix if a new file took the name."""
-        target = move_noclobber(claimed, self.config.inbox, name)
-        self._backoff(target.name)
-        self.log.error("file_retry_later", file=name, moved_to=str(target), errno=exc.errno,
-                       errno_name=errno_name(exc), attempt=self._attempts[target.name],
-                       retry_in_s=self._delay(target.name))
-
-    def _to_error(self, claimed: Path, name: str, reason: str, why: str,
-                  error_type: str | None = None) -> None:
-        folder = self.config.error
-        target = move_noclobber(claimed, folder, name)
-        try:
-            write_atomic(folder / f"{target.name}.error.txt", why, self.config.options.mode)
-        except OSError as exc:  # the input is safe in the error folder; only the note is lost
-            self.log.error("move_failed", file=name, errno=exc.errno, errno_name=errno_name(exc))
-        extra = {"error_type": error_type} if error_type else {}
-        self.log.warning("file_errored", file=name, moved_to=str(target), reason=reason, **extra)
-
     # -- crash recovery ----------------------------------------------------------------------
 
     def sweep(self) -> None:
-        """Recover files left in the work folder: by a dead watcher on this host, by this
-        process (a move that failed), or by another host longer than ``stale_after`` ago."""
-        self._next_sweep = time.monotonic() + self.config.sweep_every
-        removed = remove_orphan_temps(self.config.outbox, SUFFIXES, self.config.stale_after)
-        if removed:
-            self.log.warning("temp_removed", files=removed, folder=str(self.config.outbox))
-        for path in self._list(self.config.work):
+        """Remove temporary files of dead processes; recover files left in the work folder by
+        a dead watcher on this host, by this process (a move that failed), or by another host
+        longer than ``stale_after`` ago."""
+        cfg = self.config
+        self._next_sweep = time.monotonic() + cfg.sweep_every
+        self._clean()
+        for path in self._list(cfg.work):
             if self.stopping:
                 return
             cn = ClaimName.parse(path.name)
@@ -371,11 +311,20 @@ class Watcher:
                     continue
             except OSError:
                 continue
-            if claim_alive(cn.claim_id, self.config.stale_after):
+            if claim_alive(cn.claim_id, cfg.stale_after):
                 continue  # a live watcher here, or another host's recent claim
             claim = self.claim(path, recovered=cn)
             if claim is not None:
                 self._handle_safely(*claim)
+        self._clean()
+
+    def _clean(self) -> None:
+        cfg = self.config
+        state = cfg.options.control.state_file
+        removed = clean.sweep_temps(cfg.outbox, [cfg.work, cfg.error], self.index, state,
+                                    self.tickets, cfg.stale_after)
+        if removed:
+            self.log.warning("temp_removed", files=removed, folder=str(cfg.outbox))
 
     # -- rule reloads ------------------------------------------------------------------------
 

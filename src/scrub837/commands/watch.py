@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,6 +19,7 @@ from scrub837.logging import configure_logging
 from scrub837.outputs.control import ControlNumbers
 from scrub837.pipeline import OutputOptions
 from scrub837.rulebook import RulePackError, default_pack
+from scrub837.watch import INCOMPLETE_AFTER, SETTLE, WatchConfig, Watcher, WatchSetupError
 
 EXIT_USAGE = 2
 
@@ -37,9 +39,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "watch", help="watch a drop folder and scrub every file that arrives",
         description="Watch INBOX: scrub each complete file into OUTBOX, then move it to the "
         "archive (or to the error folder beside NAME.error.txt). Upload as NAME.part and "
-        "rename when complete; names starting with '.' or ending .part/.tmp are ignored. "
+        "rename when complete (names starting with '.' or ending .part/.tmp are ignored); other "
+        "files are taken once complete and unchanged for --settle. "
         "Folders default to siblings of INBOX: archive/, error/, work/. SIGTERM or SIGINT "
-        "finishes the current file and exits 0.")
+        "finishes the current file and exits 0. Each upload's answer ends with NAME.done.")
     p.add_argument("inbox", metavar="INBOX", help="the drop folder")
     p.add_argument("--out", metavar="OUTBOX", required=True,
                    help="where NAME.277, NAME.report.json/.html, NAME.accepted/rejected.837 go")
@@ -50,11 +53,17 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                    help="files being processed, the sha256 index and the 277CA control-number "
                    "state (default: INBOX/../work); same filesystem as INBOX")
     p.add_argument("--interval", type=_seconds, default=2.0, metavar="SECONDS",
-                   help="seconds between scans; a file must be unchanged for one interval "
-                   "(default 2)")
+                   help="seconds between scans (default 2)")
+    p.add_argument("--settle", type=_seconds, default=SETTLE, metavar="SECONDS",
+                   help="a complete file (it ends with the IEA of its last ISA) is taken once "
+                   f"unchanged this long (default {SETTLE:g})")
+    p.add_argument("--incomplete-after", type=_seconds, default=INCOMPLETE_AFTER,
+                   metavar="SECONDS", help="a file that is not complete is taken, and answered "
+                   f"as truncated, once unchanged this long (default {INCOMPLETE_AFTER:g})")
     p.add_argument("--once", action="store_true",
-                   help="exit when no file in the inbox is waiting (files in retry back-off "
-                   "stay for the next run)")
+                   help="exit when no file in the inbox is waiting; every file is taken once "
+                   "unchanged for --settle, complete or not (files in retry back-off stay for "
+                   "the next run)")
     p.add_argument("--stale-after", type=_seconds, default=3600.0, metavar="SECONDS",
                    help="recover a file another host claimed this long ago (default 3600)")
     p.add_argument("--mode", type=file_mode, default=0o600,
@@ -72,8 +81,6 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from scrub837.watch import WatchConfig, Watcher, WatchSetupError
-
     configure_logging(args.log_level, json=None if args.log_format is None
                       else args.log_format == "json", stream=stderr)
     inbox = Path(args.inbox)
@@ -92,9 +99,28 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         archive=Path(args.archive) if args.archive else parent / "archive",
         error=Path(args.error) if args.error else parent / "error",
         work=work, interval=args.interval, once=args.once, stale_after=args.stale_after,
+        settle=args.settle, incomplete_after=args.incomplete_after,
         options=options, rule_files=tuple(rule_files))
+    early: list[int] = []  # a stop signal while the rule book loads is kept, not fatal
+    previous: dict[int, object] = {}
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous[signum] = signal.signal(signum, lambda n, _f: early.append(n))
+    built: Watcher | int = EXIT_USAGE
     try:
-        watcher = Watcher(config, lambda: make_scrubber(args))
+        built = _build(config, args, stderr)
+    finally:
+        if not isinstance(built, Watcher):
+            for number, handler in previous.items():
+                signal.signal(number, handler)  # type: ignore[arg-type]
+    if isinstance(built, int):
+        return built
+    built.install_signals(previous, early)
+    return built.run()
+
+
+def _build(config: WatchConfig, args: argparse.Namespace, stderr: TextIO) -> Watcher | int:
+    try:
+        return Watcher(config, lambda: make_scrubber(args))
     except PluginError as exc:
         stderr.write(f"scrub837: {exc}\n")
         return EXIT_USAGE
@@ -108,5 +134,3 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(f"scrub837 watch: cannot prepare the folders: {exc.strerror or exc} "
                      f"({exc.filename})\n")
         return EXIT_USAGE
-    watcher.install_signals()
-    return watcher.run()
