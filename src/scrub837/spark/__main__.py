@@ -61,10 +61,14 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     if args.stream and not args.checkpoint:
         stderr.write("python -m scrub837.spark: --stream needs --checkpoint DIR\n")
         return 2
-    from pyspark.sql import SparkSession
+    try:
+        from pyspark.sql import SparkSession
 
-    from scrub837.spark import scrub_files, scrub_stream
-
+        from scrub837.spark import scrub_files, scrub_stream
+    except ImportError:
+        stderr.write("python -m scrub837.spark: pyspark is not installed "
+                     "(pip install 'scrub837[spark]')\n")
+        return 2
     spark = session()
     assert isinstance(spark, SparkSession)
     common = dict(rules=args.rules, crosswalk=args.crosswalk, mue=tuple(args.mue),
