@@ -245,3 +245,22 @@ def test_the_command_prints_what_the_cli_prints(spark: SparkSession, tmp_path: P
     shutil.copyfile(SAMPLES / "837p_clean.837", same)
     assert spark_run([files[1], str(same), "--out", str(tmp_path / "o")], stdout, stderr) == 2
     assert "have the same name" in stderr.getvalue()
+
+
+def test_a_file_whose_part_failed_is_scrubbed_whole_and_its_part_rows_dropped(
+        tmp_path: Path) -> None:
+    from scrub837.parts import PartOutcome
+    from scrub837.pipeline import OutputOptions
+    from scrub837.results import SummaryBuilder
+    from scrub837.spark._batch import _join, _Planned
+
+    fragment = tmp_path / ".big.837.part0.277.t.tmp"
+    fragment.write_bytes(b"ST*277*1~")
+    planned = _Planned([], [], {"/in/big.837": ("file:/in/big.837", 2, 100)}, 0)
+    meta = [("part", "/in/big.837#0", PartOutcome(0, {".277": str(fragment)},
+                                                   SummaryBuilder("/in/big.837"))),
+            ("part-failed", "/in/big.837#1", "/in/big.837: internal error (ValueError)")]
+    files: list[Any] = []
+    dropped, again = _join(planned, meta, tmp_path, OutputOptions(now=NOW), files)
+    assert dropped == {"/in/big.837#0"} and again == [("file:/in/big.837", 100, 1)]
+    assert not fragment.exists() and files == []
