@@ -264,3 +264,15 @@ def test_a_file_whose_part_failed_is_scrubbed_whole_and_its_part_rows_dropped(
     dropped, again = _join(planned, meta, tmp_path, OutputOptions(now=NOW), files)
     assert dropped == {"/in/big.837#0"} and again == [("file:/in/big.837", 100, 1)]
     assert not fragment.exists() and files == []
+
+
+def test_the_command_as_a_real_process_on_local_star(tmp_path: Path) -> None:
+    files = [str(SAMPLES / n) for n in ("837p_clean.837", "bad_not_x12.txt")]
+    code, printed = _cli(files, tmp_path / "cli", now=None)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK")}
+    proc = subprocess.run([sys.executable, "-m", "scrub837.spark", *files, "--out",
+                           str(tmp_path / "spark")], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == code == 3, proc.stderr[-2000:]
+    assert sorted(proc.stdout.splitlines()) == sorted(printed.splitlines())
+    assert_same_outputs(tmp_path / "cli", tmp_path / "spark")

@@ -6,6 +6,7 @@ when no master is configured, and as it is under ``spark-submit``."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -50,6 +51,7 @@ def session() -> object:
     builder = SparkSession.builder.appName("scrub837")
     if not SparkConf().contains("spark.master"):  # not under spark-submit: this machine
         builder = builder.master("local[*]")
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers: this interpreter
     return builder.getOrCreate()
 
 
@@ -95,12 +97,13 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         return 2
     worst = 0
     for row in result.files.orderBy("file").collect():
-        if row["error"]:
+        worst = max(worst, int(row["exit_code"]))
+        if row["error"]:  # no outputs: the CLI's message, and no summary line
             stderr.write(f"scrub837: {row['error']}\n")
+            continue
         stdout.write(f"{row['file']}: {row['claims']} claims, {row['accepted']} accepted, "
                      f"{row['rejected']} rejected, {row['charges_held']} charges held back"
                      + (f", {row['warnings']} warnings" if row["warnings"] else "") + "\n")
-        worst = max(worst, int(row["exit_code"]))
     return worst
 
 

@@ -120,11 +120,15 @@ def _contents(spark: SparkSession, job: Job,
     scrubbed from an empty content, so they get their error report as with the CLI)."""
     sc = spark.sparkContext
     empty = [(uri, b"", start) for uri, start, length in whole if length == 0]
-    rest = [(uri, start) for uri, start, length in whole if length > 0]
+    rest = [(uri, start) for uri, start, length in whole if length > 0
+            and (urlsplit(uri).scheme != "file" or os.path.exists(local_name(uri)))]
+    # a local file removed since the listing is left out (Spark would fail the whole job):
+    # it is answered as not read, with exit code 3
     out: RDD[Record] = sc.emptyRDD()
     if rest:
         starts = spark.createDataFrame(rest, "path string, start bigint")
-        rows = (spark.read.format("binaryFile").load([uri for uri, _ in rest])
+        rows = (spark.read.format("binaryFile").option("ignoreMissingFiles", "true")
+                .load([uri for uri, _ in rest])
                 .select("path", "content").join(broadcast(starts), "path"))
         out = rows.rdd.map(lambda r: (r["path"], r["content"], r["start"])).mapPartitions(
             partial(scrub_contents, job))
