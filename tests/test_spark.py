@@ -214,10 +214,12 @@ def test_a_stream_answers_each_landed_file_once_across_a_restart(
     finally:
         query.stop()
     first = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.iterdir()}
+    first_batches = [int(p.name.split("-")[1].split(".")[0])
+                     for p in (checkpoint / "scrub837").glob("batch-*.done.json")]
     for name in samples[3:5]:  # landed while no query runs
         _drop(landing, SAMPLES / name, name)
     query = scrub_stream(spark, str(landing), out, str(checkpoint), now=NOW,
-                         trigger_seconds=0.5)
+                         trigger_seconds=0.5, tables=str(tmp_path / "tables"))
     try:
         _wait_for(checkpoint, 5)
         _drop(landing, SAMPLES / samples[5], samples[5])
@@ -230,6 +232,11 @@ def test_a_stream_answers_each_landed_file_once_across_a_restart(
                for p in out.iterdir() if p.name in first)  # not answered again
     _cli([str(landing / name) for name in samples], tmp_path / "cli")
     assert_same_outputs(tmp_path / "cli", out)
+    tables = spark.read.parquet(str(tmp_path / "tables" / "files"))  # batches after the restart
+    assert sorted(Path(r["file"]).name for r in tables.collect()) == sorted(samples[3:])
+    assert {r["batch"] for r in tables.collect()} == {
+        int(p.name.split("-")[1].split(".")[0])
+        for p in (checkpoint / "scrub837").glob("batch-*.done.json")} - set(first_batches)
 
 
 def test_the_command_prints_what_the_cli_prints(spark: SparkSession, tmp_path: Path) -> None:
@@ -271,8 +278,10 @@ def test_the_command_as_a_real_process_on_local_star(tmp_path: Path) -> None:
     code, printed = _cli(files, tmp_path / "cli", now=None)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK")}
     proc = subprocess.run([sys.executable, "-m", "scrub837.spark", *files, "--out",
-                           str(tmp_path / "spark")], env=env, capture_output=True, text=True,
-                          timeout=300)
+                           str(tmp_path / "spark"), "--tables", str(tmp_path / "tables")],
+                          env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == code == 3, proc.stderr[-2000:]
     assert sorted(proc.stdout.splitlines()) == sorted(printed.splitlines())
     assert_same_outputs(tmp_path / "cli", tmp_path / "spark")
+    parquet = list((tmp_path / "tables" / "findings").glob("*.parquet"))
+    assert parquet and all(p.stat().st_mode & 0o777 == 0o600 for p in parquet)

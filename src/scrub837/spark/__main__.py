@@ -48,7 +48,10 @@ def session() -> object:
     from pyspark import SparkConf
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.appName("scrub837")
+    # the tables hold CLM01 and the findings' messages: owner-only files, as the outputs
+    builder = (SparkSession.builder.appName("scrub837")
+               .config("spark.hadoop.fs.permissions.umask-mode",
+                       SparkConf().get("spark.hadoop.fs.permissions.umask-mode", "077")))
     if not SparkConf().contains("spark.master"):  # not under spark-submit: this machine
         builder = builder.master("local[*]")
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers: this interpreter

@@ -178,9 +178,11 @@ def scrub_files(spark: SparkSession, paths: str | Sequence[str], out_dir: str | 
 def run_batch(spark: SparkSession, listing: list[tuple[str, int]], out: Path,
               rules: RuleOptions, options: OutputOptions, *, control_start: int = 1,
               control_state: str | Path | None = None, split_min: int = SPLIT_MIN_BYTES,
-              tables: str | Path | None = None, first: int | None = None) -> SparkScrub:
+              tables: str | Path | None = None, first: int | None = None,
+              partition: str = "") -> SparkScrub:
     """:func:`scrub_files` on a listing already made (the stream's micro-batches); ``first``:
-    this batch's first control number, already reserved."""
+    this batch's first control number, already reserved; ``partition``: the tables go to
+    ``tables/NAME/partition`` (``batch=N``)."""
     sc = spark.sparkContext
     if options.now is not None:  # a replay (or a task retried the next day) decides the same
         rules = replace(rules, today=options.now.date())
@@ -217,11 +219,11 @@ def run_batch(spark: SparkSession, listing: list[tuple[str, int]], out: Path,
                               ddl(FINDING_COLUMNS)))
     if tables is None:
         return result
-    where = str(tables)
-    for name in ("files", "claims", "findings"):
-        getattr(result, name).write.mode("overwrite").parquet(f"{where}/{name}")
-    return SparkScrub(*(spark.read.parquet(f"{where}/{name}")
-                        for name in ("files", "claims", "findings")))
+    where = [f"{tables}/{name}" + (f"/{partition}" if partition else "")
+             for name in ("files", "claims", "findings")]
+    for name, path in zip(("files", "claims", "findings"), where, strict=True):
+        getattr(result, name).write.mode("overwrite").parquet(path)
+    return SparkScrub(*(spark.read.parquet(path) for path in where))
 
 
 def _join(planned: _Planned, meta: list[Record], out: Path, options: OutputOptions,

@@ -88,9 +88,9 @@ class _Batches:
             now = self.options.now or datetime.now().replace(microsecond=0)
             _write_json(mark, {"first": first, "now": now.isoformat()})
         options = replace(self.options, now=now)
-        tables = f"{self.tables}/batch={batch_id}" if self.tables else None
         result = run_batch(spark, listing, self.out, self.rules, options,
-                           split_min=self.split_min, tables=tables, first=first)
+                           split_min=self.split_min, tables=self.tables, first=first,
+                           partition=f"batch={batch_id}")
         answered = [{"file": r["file"], "exit_code": r["exit_code"],
                      "outputs": list(r["outputs"]), "error": r["error"]}
                     for r in result.files.collect()]
@@ -111,7 +111,8 @@ def scrub_stream(spark: SparkSession, landing_dir: str, out_dir: str | Path,
     in ``out_dir``, as :func:`scrub_files`), checkpointed in ``checkpoint_dir`` (a local
     path: the control-number ledger is kept there too). Every ``trigger_seconds`` (or, with
     ``available_now``, once for what is there and then stop). ``tables``: each batch's
-    tables as Parquet under ``tables/batch=N/{files,claims,findings}``. ``now`` pins the
+    tables as Parquet under ``tables/{files,claims,findings}/batch=N`` (read
+    ``tables/findings`` for all batches, with a ``batch`` column). ``now`` pins the
     277CA date and time (tests); by default each batch takes its own, kept in the ledger."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
