@@ -4,7 +4,8 @@ Spark's fixed start-up (the session, then a first one-file job and a warm-up tas
 worker, which start the Python workers and load the rule book in each), and checks that both wrote the same outputs (277CA control
 numbers and times aside). Ratios are the point; absolute times depend on the machine.
 
-    python benchmarks/spark.py                          # 8 files of 2,500 claims (~11 MB)
+    python benchmarks/spark.py                          # 8 files of 2,500 claims (~11 MB),
+                                                        # then those claims in one file
     python benchmarks/spark.py --files 4 --claims 20000 --jobs 2 --json spark.json
 
 Each side runs in its own process and times its own work (interpreter start-up excluded);
@@ -37,7 +38,8 @@ print(json.dumps({'seconds': time.perf_counter() - t, 'exit': code}))
 SPARK = """
 import json, os, sys, time
 os.environ['PYSPARK_PYTHON'] = sys.executable
-jobs, warm, out, files = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+jobs, warm, out, split = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+files = sys.argv[5:]
 t0 = time.perf_counter()
 from pyspark.sql import SparkSession
 spark = (SparkSession.builder.master(f'local[{jobs}]').appName('scrub837-bench')
@@ -52,12 +54,13 @@ sample = open(warm, 'rb').read()  # and every worker warm (local[N] runs N at on
 spark.sparkContext.parallelize(range(jobs), jobs).mapPartitions(
     lambda _: warm_up(RuleOptions(), sample)).collect()
 t2 = time.perf_counter()
-result = scrub_files(spark, files, out)
+result = scrub_files(spark, files, out, split_min=split)
 claims = result.files.groupBy().sum('claims').collect()[0][0]
 t3 = time.perf_counter()
 spark.stop()
+parts = result.files.groupBy().sum('parts').collect()[0][0]
 print(json.dumps({'session': t1 - t0, 'first_job': t2 - t1, 'seconds': t3 - t2,
-                  'claims': claims}))
+                  'claims': claims, 'parts': parts}))
 """
 
 
@@ -86,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kind", choices=("P", "I"), default="P")
     p.add_argument("--jobs", type=int, default=2, help="--jobs N and local[N] (default 2)")
     p.add_argument("--repeat", type=int, default=2, help="runs of each side; best kept")
+    p.add_argument("--no-one-file", action="store_true",
+                   help="skip the second round: all the claims in one file, cut into parts")
     p.add_argument("--json", type=Path, help="write the results here too")
     args = p.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="scrub837-spark-bench-"))
@@ -99,38 +104,49 @@ def main(argv: list[str] | None = None) -> int:
         warm = work / "warm" / "warm.837"
         warm.parent.mkdir()
         generate(warm, 10, args.kind, 1)
-        size_mb = sum(Path(f).stat().st_size for f in files) / 1e6
         repeat = max(1, args.repeat)
-        cli = best(CLI, "scrub", *files, "--out", str(work / "cli"), "--jobs", str(args.jobs),
-                   repeat=repeat)
-        spark = best(SPARK, str(args.jobs), str(warm), str(work / "spark"), *files,
-                     repeat=repeat)
-        same = same_outputs(work / "cli", work / "spark")
-        claims = args.files * args.claims
-        fixed = float(spark["session"]) + float(spark["first_job"])  # type: ignore[arg-type]
-        rows = [
-            (f"scrub837 scrub --jobs {args.jobs}", float(cli["seconds"])),  # type: ignore[arg-type]
-            (f"scrub_files on local[{args.jobs}] (session up, workers warm)",
-             float(spark["seconds"])),  # type: ignore[arg-type]
-            (f"scrub_files on local[{args.jobs}] with its fixed start-up", float(
-                spark["seconds"]) + fixed),  # type: ignore[arg-type]
-        ]
+        rounds = [(f"{args.files} files", files)]
+        if not args.no_one_file:
+            one = work / "one" / "one.837"
+            one.parent.mkdir()
+            generate(one, args.files * args.claims, args.kind, 837)
+            rounds.append(("1 file, cut at ST/SE", [str(one)]))
+        report = []
+        ok = True
         print(f"machine: {machine()}")
-        print(f"input: {args.files} generated 837{args.kind} files, {claims} claims, "
-              f"{size_mb:.1f} MB")
-        print(f"{'run':58} {'seconds':>8} {'claims/s':>9} {'x --jobs':>9}")
-        for name, seconds in rows:
-            print(f"{name:58} {seconds:8.2f} {claims / seconds:9.0f} "
-                  f"{rows[0][1] / seconds:9.2f}")
-        print(f"Spark fixed start-up: session {float(spark['session']):.2f} s "  # type: ignore[arg-type]
-              f"+ first job and warm workers {float(spark['first_job']):.2f} s")  # type: ignore[arg-type]
-        print(f"same outputs (277CA control numbers and times aside): {same}")
+        for label, inputs in rounds:
+            size_mb = sum(Path(f).stat().st_size for f in inputs) / 1e6
+            split = ["--split-min-mb", "0"] if len(inputs) == 1 else []
+            cli = best(CLI, "scrub", *inputs, "--out", str(work / "cli"), "--jobs",
+                       str(args.jobs), *split, repeat=repeat)
+            spark = best(SPARK, str(args.jobs), str(warm), str(work / "spark"),
+                         "1" if split else str(16 << 20), *inputs, repeat=repeat)
+            same = same_outputs(work / "cli", work / "spark")
+            ok = ok and same
+            for d in ("cli", "spark", "spark-warm"):
+                shutil.rmtree(work / d, ignore_errors=True)
+            claims = args.files * args.claims
+            fixed = float(spark["session"]) + float(spark["first_job"])  # type: ignore[arg-type]
+            jobs_s, spark_s = float(cli["seconds"]), float(spark["seconds"])  # type: ignore[arg-type]
+            rows = [(f"scrub837 scrub --jobs {args.jobs}", jobs_s),
+                    (f"scrub_files on local[{args.jobs}] (session up, workers warm)", spark_s),
+                    (f"scrub_files on local[{args.jobs}] with its fixed start-up",
+                     spark_s + fixed)]
+            print(f"input: {label}: 837{args.kind}, {claims} claims, {size_mb:.1f} MB"
+                  + (f", {spark['parts']} parts" if split else ""))
+            print(f"{'run':58} {'seconds':>8} {'claims/s':>9} {'x --jobs':>9}")
+            for name, seconds in rows:
+                print(f"{name:58} {seconds:8.2f} {claims / seconds:9.0f} "
+                      f"{jobs_s / seconds:9.2f}")
+            print(f"Spark fixed start-up: session {float(spark['session']):.2f} s "  # type: ignore[arg-type]
+                  f"+ first job and warm workers {float(spark['first_job']):.2f} s")  # type: ignore[arg-type]
+            print(f"same outputs (277CA control numbers and times aside): {same}")
+            report.append({"input": label, "claims": claims, "size_mb": size_mb, "cli": cli,
+                           "spark": spark, "same_outputs": same})
         if args.json:
-            args.json.write_text(json.dumps({
-                "machine": machine(), "files": args.files, "claims": claims,
-                "size_mb": size_mb, "cli": cli, "spark": spark, "same_outputs": same},
-                indent=2))
-        return 0 if same else 1
+            args.json.write_text(json.dumps({"machine": machine(), "rounds": report},
+                                            indent=2))
+        return 0 if ok else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

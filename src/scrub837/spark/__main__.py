@@ -36,7 +36,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--validate", action="store_true", help="also run pyx12 (NAME.999)")
     p.add_argument("--mode", type=file_mode, default=0o600, help="file mode of the outputs")
     p.add_argument("--control-state", metavar="FILE",
-                   help="batch: continue 277CA control numbers from this file (as the CLI)")
+                   help="reserve 277CA control numbers in this file (as the CLI's), so they "
+                        "never repeat across runs; --stream keeps its own in the checkpoint "
+                        "without it")
     p.add_argument("--split-min-mb", type=float, default=16, metavar="MB",
                    help="cut files of at least MB megabytes into transaction parts (default 16)")
     add_rule_options(p)
@@ -83,7 +85,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     if args.stream:
         query = scrub_stream(spark, args.stream, args.out, args.checkpoint, tables=args.tables,
                              trigger_seconds=args.trigger_seconds, available_now=args.once,
-                             **common)
+                             control_state=args.control_state, **common)
         stdout.write(f"scrub837: answering new files of {args.stream} into {args.out}\n")
         stdout.flush()
         try:

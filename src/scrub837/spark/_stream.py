@@ -48,9 +48,10 @@ class _Batches:
     """The ``foreachBatch`` function (runs on the driver)."""
 
     def __init__(self, out: Path, checkpoint: Path, rules: RuleOptions, options: OutputOptions,
-                 split_min: int, tables: str | None) -> None:
+                 split_min: int, tables: str | None, control_state: Path | None) -> None:
         self.out, self.rules, self.options = out, rules, options
         self.checkpoint, self.ledger = checkpoint, checkpoint / "scrub837"
+        self.control = control_state or self.ledger / "control.json"
         self.split_min, self.tables = split_min, tables
 
     def _source_log(self, batch_id: int) -> list[str]:
@@ -84,7 +85,7 @@ class _Batches:
         else:
             parallelism = max(1, spark.sparkContext.defaultParallelism)
             span = _plan(listing, self.split_min, parallelism, not self.options.validate).total
-            first = ControlNumbers(self.ledger / "control.json").take(max(1, span))
+            first = ControlNumbers(self.control).take(max(1, span))
             now = self.options.now or datetime.now().replace(microsecond=0)
             _write_json(mark, {"first": first, "now": now.isoformat()})
         options = replace(self.options, now=now)
@@ -105,15 +106,17 @@ def scrub_stream(spark: SparkSession, landing_dir: str, out_dir: str | Path,
                  validate: bool = False, now: datetime | None = None,
                  split_min: int = SPLIT_MIN_BYTES, tables: str | None = None,
                  trigger_seconds: float = 5.0, available_now: bool = False,
-                 max_files_per_trigger: int | None = None,
-                 glob: str | None = None) -> StreamingQuery:
+                 max_files_per_trigger: int | None = None, glob: str | None = None,
+                 control_state: str | Path | None = None) -> StreamingQuery:
     """Start a streaming query that answers each new file of ``landing_dir`` once (outputs
     in ``out_dir``, as :func:`scrub_files`), checkpointed in ``checkpoint_dir`` (a local
     path: the control-number ledger is kept there too). Every ``trigger_seconds`` (or, with
     ``available_now``, once for what is there and then stop). ``tables``: each batch's
     tables as Parquet under ``tables/{files,claims,findings}/batch=N`` (read
     ``tables/findings`` for all batches, with a ``batch`` column). ``now`` pins the
-    277CA date and time (tests); by default each batch takes its own, kept in the ledger."""
+    277CA date and time (tests); by default each batch takes its own, kept in the ledger.
+    ``control_state``: reserve each batch's control numbers in this file (the CLI's and the
+    watcher's ``--control-state``) instead of ``CHECKPOINT/scrub837/control.json``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     reader = spark.readStream.format("binaryFile").schema(BINARY_FILE_SCHEMA)
@@ -126,7 +129,7 @@ def scrub_stream(spark: SparkSession, landing_dir: str, out_dir: str | Path,
                    RuleOptions(rules, crosswalk, tuple(mue), payers, plugins),
                    OutputOptions(ack=ack or AckConfig(), show_phi=show_phi, mode=mode,
                                  validate=validate, now=now),
-                   split_min, tables)
+                   split_min, tables, Path(control_state) if control_state else None)
     writer = (stream.writeStream.foreachBatch(run)
               .option("checkpointLocation", checkpoint_dir).queryName("scrub837"))
     if available_now:
