@@ -57,8 +57,8 @@ t2 = time.perf_counter()
 result = scrub_files(spark, files, out, split_min=split)
 claims = result.files.groupBy().sum('claims').collect()[0][0]
 t3 = time.perf_counter()
-spark.stop()
 parts = result.files.groupBy().sum('parts').collect()[0][0]
+spark.stop()
 print(json.dumps({'session': t1 - t0, 'first_job': t2 - t1, 'seconds': t3 - t2,
                   'claims': claims, 'parts': parts}))
 """
