@@ -38,6 +38,7 @@ from tests.compare import assert_same_outputs  # noqa: E402
 from tests.conftest import ROOT, SAMPLES, SHARED  # noqa: E402
 
 CORPUS = SHARED / "corpus"
+CMS = SHARED / "cms"
 NOW = datetime(2026, 11, 2, 10, 0)
 SUFFIXES = (".837", ".837i", ".x12", ".txt")
 
@@ -74,12 +75,13 @@ def _inputs() -> list[list[str]]:
     return groups
 
 
-def _cli(files: list[str], out: Path, now: datetime | None = NOW) -> tuple[int, str]:
+def _cli(files: list[str], out: Path, now: datetime | None = NOW,
+         extra: tuple[str, ...] = ()) -> tuple[int, str]:
     """The CLI in process, its clock at ``now`` (the 277CA's dates and the date-of-service
     edits use the run's date: pinned on both sides)."""
     stdout, stderr = io.StringIO(), io.StringIO()
     with freeze_time(now) if now else contextlib.nullcontext():
-        code = cli_run(["scrub", *files, "--out", str(out)], stdout, stderr)
+        code = cli_run(["scrub", *files, "--out", str(out), *extra], stdout, stderr)
     return code, stdout.getvalue()
 
 
@@ -252,6 +254,24 @@ def test_the_command_prints_what_the_cli_prints(spark: SparkSession, tmp_path: P
     shutil.copyfile(SAMPLES / "837p_clean.837", same)
     assert spark_run([files[1], str(same), "--out", str(tmp_path / "o")], stdout, stderr) == 2
     assert "have the same name" in stderr.getvalue()
+
+
+def test_the_commands_rule_options_reach_the_executors(spark: SparkSession,
+                                                       tmp_path: Path) -> None:
+    """--reject-pre-errata and a CMS file in place of the dataset's table (--mue) are the
+    executors' options too: the same answers as the CLI with the same options."""
+    old = tmp_path / "in" / "pre_errata.837"
+    old.parent.mkdir()
+    old.write_bytes((SAMPLES / "837p_defects.837").read_bytes().replace(b"005010X222A1",
+                                                                          b"005010X222"))
+    mue = CMS / "mue" / "MCR_MUE_PractitionerServices_Eff_04-01-2026.csv"
+    extra = ("--reject-pre-errata", "--mue", str(mue))
+    code, printed = _cli([str(old)], tmp_path / "cli", now=None, extra=extra)
+    assert code == 1 and "0 accepted" in printed  # every claim of the pre-errata file rejected
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert spark_run([str(old), "--out", str(tmp_path / "spark"), *extra], stdout, stderr) == code
+    assert stdout.getvalue().splitlines() == printed.splitlines()
+    assert_same_outputs(tmp_path / "cli", tmp_path / "spark")
 
 
 def test_a_file_whose_part_failed_is_scrubbed_whole_and_its_part_rows_dropped(

@@ -79,7 +79,8 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     spark = session()
     assert isinstance(spark, SparkSession)
     common = dict(rules=args.rules, crosswalk=args.crosswalk, mue=tuple(args.mue),
-                  payers=args.payers, ack=ack_config(args), show_phi=args.show_phi,
+                  payers=args.payers, hcpcs=args.hcpcs, asp=args.asp, data=args.data,
+                  reject_pre_errata=args.reject_pre_errata, ack=ack_config(args), show_phi=args.show_phi,
                   mode=args.mode, validate=args.validate,
                   split_min=int(args.split_min_mb * (1 << 20)))
     if args.stream:

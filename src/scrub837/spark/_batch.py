@@ -147,6 +147,8 @@ def _parts(spark: SparkSession, job: Job, parts: list[tuple[str, Part, int]]) ->
 def scrub_files(spark: SparkSession, paths: str | Sequence[str], out_dir: str | Path, *,
                 rules: str | None = None, crosswalk: str | None = None,
                 mue: Sequence[str] = (), payers: str | None = None, plugins: bool = True,
+                hcpcs: str | None = None, asp: str | None = None,
+                data: str | None = None, reject_pre_errata: bool = False,
                 ack: AckConfig | None = None, show_phi: bool = False, mode: int = 0o600,
                 validate: bool = False, now: datetime | None = None, control_start: int = 1,
                 control_state: str | Path | None = None, split_min: int = SPLIT_MIN_BYTES,
@@ -167,8 +169,9 @@ def scrub_files(spark: SparkSession, paths: str | Sequence[str], out_dir: str | 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     listing = list_inputs(spark, paths)
-    return run_batch(spark, listing, out, RuleOptions(rules, crosswalk, tuple(mue), payers,
-                                                       plugins),
+    rule_options = RuleOptions(rules, crosswalk, tuple(mue), payers, plugins, hcpcs=hcpcs,
+                               asp=asp, data=data, reject_pre_errata=reject_pre_errata)
+    return run_batch(spark, listing, out, rule_options,
                      OutputOptions(ack=ack or AckConfig(), show_phi=show_phi, mode=mode,
                                    validate=validate, now=now or datetime.now()),
                      control_start=control_start, control_state=control_state,

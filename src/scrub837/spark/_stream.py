@@ -102,6 +102,8 @@ def scrub_stream(spark: SparkSession, landing_dir: str, out_dir: str | Path,
                  checkpoint_dir: str, *, rules: str | None = None,
                  crosswalk: str | None = None, mue: tuple[str, ...] = (),
                  payers: str | None = None, plugins: bool = True,
+                 hcpcs: str | None = None, asp: str | None = None,
+                 data: str | None = None, reject_pre_errata: bool = False,
                  ack: AckConfig | None = None, show_phi: bool = False, mode: int = 0o600,
                  validate: bool = False, now: datetime | None = None,
                  split_min: int = SPLIT_MIN_BYTES, tables: str | None = None,
@@ -126,7 +128,8 @@ def scrub_stream(spark: SparkSession, landing_dir: str, out_dir: str | Path,
         reader = reader.option("pathGlobFilter", glob)
     stream = reader.load(landing_dir).select("path", "length")
     run = _Batches(out, Path(checkpoint_dir),
-                   RuleOptions(rules, crosswalk, tuple(mue), payers, plugins),
+                   RuleOptions(rules, crosswalk, tuple(mue), payers, plugins, hcpcs=hcpcs,
+                               asp=asp, data=data, reject_pre_errata=reject_pre_errata),
                    OutputOptions(ack=ack or AckConfig(), show_phi=show_phi, mode=mode,
                                  validate=validate, now=now),
                    split_min, tables, Path(control_state) if control_state else None)

@@ -49,6 +49,10 @@ class RuleOptions:
     payers: str | None = None
     plugins: bool = True
     today: date | None = None  # the run's date (date-of-service edits): one for all executors
+    hcpcs: str | None = None  # CMS files in place of the dataset's tables, or another dataset
+    asp: str | None = None
+    data: str | None = None
+    reject_pre_errata: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,14 +76,16 @@ def scrubber_for(rules: RuleOptions) -> Scrubber:
     loaded = next((s for r, s in _SCRUBBERS.items() if replace(r, today=None) ==
                    replace(rules, today=None)), None)
     if loaded is not None:  # the same rule book on another day: not loaded again
-        found = Scrubber(loaded.rulebook, plugins=rules.plugins, today=rules.today)
+        found = Scrubber(loaded.rulebook, plugins=rules.plugins, today=rules.today,
+                         reject_pre_errata=rules.reject_pre_errata)
     else:
         from scrub837 import _runtime
 
         _runtime.tune()
         found = Scrubber(rules.rules, crosswalk=rules.crosswalk, mue=list(rules.mue),
                          payer_overlays=rules.payers, plugins=rules.plugins,
-                         today=rules.today)
+                         today=rules.today, hcpcs=rules.hcpcs, asp=rules.asp, data=rules.data,
+                         reject_pre_errata=rules.reject_pre_errata)
     _SCRUBBERS[rules] = found
     return found
 
