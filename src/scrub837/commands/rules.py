@@ -8,7 +8,11 @@ from typing import Any, TextIO
 
 from scrub837.rulebook import RulePackError, check_pack, explain_code, load_rulebook
 
-EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+from scrub837.cli import EXIT_OK, EXIT_USAGE
+
+# Exit codes (scrub837.cli): 0 the pack is sound / the code is known; 2 a broken pack, a pack
+# with problems, or a code the pack does not know (1 is only ever "a claim was rejected")
+EXIT_PROBLEM = EXIT_USAGE
 
 
 def register(sub: "argparse._SubParsersAction[Any]") -> None:
@@ -42,8 +46,11 @@ def handle_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
         return EXIT_USAGE
     for problem in report.problems:
         stderr.write(f"problem: {problem}\n")
+    # PackReport.payers counts payers/default.toml, the fallback, which is not an overlay
+    overlays = report.payers - 1
     stdout.write(f"rule pack {report.directory}: {report.codes} codes, {report.edits} edits, "
-                 f"{report.payers} payer overlays\n")
+                 f"{overlays} payer overlay{'s' if overlays != 1 else ''} and the default "
+                 "(payers/default.toml)\n")
     if report.unverified:
         stdout.write(f"unverified entries ({len(report.unverified)}):\n")
         for entry in report.unverified:

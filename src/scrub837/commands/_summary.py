@@ -1,0 +1,35 @@
+"""The CLI's one line per file, and the money format it uses (one place for both)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from scrub837.results import FileSummary
+
+
+def money(value: Decimal) -> str:
+    """``$42,390.00`` (US dollars, two decimals, thousands separated; ``-$5.00``)."""
+    text = f"${abs(value):,.2f}"
+    return f"-{text}" if value < 0 else text
+
+
+def summary_line(s: FileSummary) -> str:
+    """``NAME: 33 claims, 2 accepted, 31 rejected, $42,390.00 held back, 11 warnings``."""
+    return (f"{s.file}: {s.claims} claims, {s.accepted} accepted, {s.rejected} rejected, "
+            f"{money(s.charges_held)} held back"
+            + (f", {s.warnings} warnings" if s.warnings else "") + "\n")
+
+
+def where(segment: int) -> str:
+    return f"segment {segment}" if segment else "start of file"
+
+
+def unreadable_line(s: FileSummary) -> str:
+    """The stderr line for a file that cannot be read as an 837 (empty when it can)."""
+    if not s.unreadable:
+        return ""
+    why = next((f"segment {f.location.segment}: {f.message}"
+                for f in s.envelope_findings if f.rule_id == "X12_UNSUPPORTED"),
+               "no 837P/837I transaction")
+    detail = (f"{where(s.failure_segment)}: {s.failure_message}" if s.failure_message else why)
+    return f"scrub837: {s.file}: cannot be read as an 837 ({detail})\n"
