@@ -12,7 +12,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -202,7 +202,8 @@ def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Pat
         # only slim claims (CLM, rejected lines, dates) for the 277CA and JSON until its SE.
         results = scrubber.results(source, name, stream_claims=True, slim=True)
         if options.validate:
-            results = _validated(results, validated, outs, scrubber)  # type: ignore[assignment]
+            results = _validated(results, validated, outs, scrubber,  # type: ignore[assignment]
+                                 replace(options, now=now))
         for item in results:
             if isinstance(item, ClaimResult):
                 meter.claims += 1
@@ -269,11 +270,13 @@ def _tee(source: BinaryIO, sink: list[bytes]) -> BinaryIO:
 
 
 def _validated(results: Iterator[object], validated: list[bytes], outs: _Outputs,
-               scrubber: Scrubber) -> Iterator[object]:
-    """--validate: pyx12 on the input; claims of a rejected input get STC A3:684 (see 999)."""
+               scrubber: Scrubber, options: OutputOptions) -> Iterator[object]:
+    """--validate: pyx12 on the input; claims of a rejected input get STC A3:684 (see 999).
+    The 999 has the 277CA's ids and control numbers."""
     from scrub837.validation import apply_ig_validation
 
-    yield from apply_ig_validation(results, validated[0], outs.open(".999"), scrubber)
+    yield from apply_ig_validation(results, validated[0], outs.open(".999"), scrubber,
+                                   ack=options.ack, control=options.control, now=options.now)
 
 
 def scrub_file(path: Path, scrubber: Scrubber, out_dir: Path,

@@ -17,7 +17,8 @@ def summary_line(s: FileSummary) -> str:
     """``NAME: 33 claims, 2 accepted, 31 rejected, $42,390.00 held back, 11 warnings``."""
     return (f"{s.file}: {s.claims} claims, {s.accepted} accepted, {s.rejected} rejected, "
             f"{money(s.charges_held)} held back"
-            + (f", {s.warnings} warnings" if s.warnings else "") + "\n")
+            + (f", {s.warnings} warning{'s' if s.warnings != 1 else ''}" if s.warnings
+               else "") + "\n")
 
 
 def where(segment: int) -> str:
