@@ -175,15 +175,26 @@ def claims_for_size(size_mb: float) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--kind", choices=("P", "I"), default="P")
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                epilog=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--kind", choices=("P", "I"), default="P",
+                   help="P: 837P professional (005010X222A1), I: 837I institutional "
+                   "(005010X223A2) (default P)")
     size = p.add_mutually_exclusive_group()
-    size.add_argument("--claims", type=int)
-    size.add_argument("--size-mb", type=float)
-    p.add_argument("--seed", type=int, default=837)
-    p.add_argument("--claims-per-st", type=int, default=5000)
-    p.add_argument("--no-newlines", action="store_true")
-    p.add_argument("--out", required=True, help="output file ('-' for standard output)")
+    size.add_argument("--claims", type=int, metavar="N",
+                      help="number of claims (default 20000)")
+    size.add_argument("--size-mb", type=float, metavar="MB",
+                      help="about this many megabytes instead (~540 bytes a claim)")
+    p.add_argument("--seed", type=int, default=837,
+                   help="random seed; the same seed gives the same bytes (default 837)")
+    p.add_argument("--claims-per-st", type=int, default=5000, metavar="N",
+                   help="at most N claims per ST/SE transaction (default 5000, the TR3's "
+                   "recommended maximum)")
+    p.add_argument("--no-newlines", action="store_true",
+                   help="no newline after each segment terminator '~'")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="output file ('-' for standard output)")
     args = p.parse_args(argv)
     claims = args.claims or (claims_for_size(args.size_mb) if args.size_mb else 20000)
     if args.out == "-":

@@ -46,7 +46,9 @@ def test_extract_exit_codes() -> None:
     assert "bad_truncated.837" in bad.stderr and "segment 58" in bad.stderr
     assert "Traceback" not in bad.stderr
     assert cli("extract").returncode == 2
-    assert cli("extract", "no/such/file.837").returncode == 2
+    missing = cli("extract", "no/such/file.837", str(SAMPLES / "837p_clean.837"))
+    assert missing.returncode == 3 and "no/such/file.837: no such file" in missing.stderr
+    assert missing.stdout.count("\n") == 8  # the other file was still read
     not_837 = cli("extract", str(SAMPLES / "bad_835.x12"))
     assert not_837.returncode == 3 and "'835'" in not_837.stderr
 
@@ -54,7 +56,7 @@ def test_extract_exit_codes() -> None:
 def test_scrub_out_writes_outputs_and_exit_codes(tmp_path: Path) -> None:
     clean = cli("scrub", str(SAMPLES / "837p_clean.837"), "--out", str(tmp_path))
     assert clean.returncode == 0, clean.stderr
-    assert "6 claims, 6 accepted, 0 rejected, 0 charges held back" in clean.stdout
+    assert "6 claims, 6 accepted, 0 rejected, $0.00 held back" in clean.stdout
     defects = cli("scrub", str(SAMPLES / "837p_defects.837"), "--out", str(tmp_path))
     assert defects.returncode == 1
     assert "34 claims, 2 accepted, 32 rejected" in defects.stdout
@@ -97,7 +99,9 @@ def test_rules_check_and_show() -> None:
     show = cli("rules", "show", "J2260")
     assert show.returncode == 0
     assert "milrinone" in show.stdout and "oxymorphone" in show.stdout and "J2410" in show.stdout
-    assert cli("rules", "show", "J0000").returncode == 1
+    unknown = cli("rules", "show", "J0000")  # 1 means "a claim was rejected": not this
+    assert unknown.returncode == 2 and "J0000: not in CMS HCPCS Level II" in unknown.stderr
+    assert "2 payer overlays and the default (payers/default.toml)" in check.stdout
 
 
 def test_run_is_a_function() -> None:

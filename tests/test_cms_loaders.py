@@ -183,7 +183,8 @@ def test_rules_show_any_code() -> None:
     assert "seed page" in seed.stdout and "CMS says: Injection, milrinone lactate, 5 mg" in \
         seed.stdout
     unknown = cli("rules", "show", "J9997")
-    assert unknown.returncode == 1 and "not in CMS HCPCS Level II, January 2026" in unknown.stderr
+    # exit 2 (usage), not 1 ("a claim was rejected")
+    assert unknown.returncode == 2 and "not in CMS HCPCS Level II, January 2026" in unknown.stderr
 
 
 @needs_cms

@@ -1,7 +1,22 @@
 """The command line, as a function: ``run(argv, stdout, stderr) -> exit code``.
 
-Exit codes: 0 all accepted / success, 1 a claim was rejected, 2 usage or rule-pack error,
-3 an input cannot be read as X12. ``main()`` only wires ``sys``.
+Exit codes, the one list (README "Exit codes" repeats it); a batch exits with the worst (highest)
+code of its files:
+
+* 0 ``EXIT_OK``: every claim accepted (or the command succeeded);
+* 1 ``EXIT_REJECTED``: a claim was rejected (or an envelope finding rejects);
+* 2 ``EXIT_USAGE``: bad arguments, a broken rule pack or plugin, a code ``rules show`` does not
+  know; nothing was scrubbed;
+* 3 ``EXIT_INPUT``: an input cannot be opened (missing, a folder, permission denied) or read as
+  an 837; the message names the input (with ``--out`` it still gets its error report when it
+  could be opened);
+* 4 ``EXIT_OUTPUT``: an output or system failure: the outputs cannot be written (``--out`` not
+  a writable folder, disk full) or scrub837 itself failed; the message names the output path;
+  no partial output is left;
+* 130 ``EXIT_INTERRUPTED``: interrupted (Ctrl-C).
+
+The per-file part of the mapping (0, 1, 3 from a file's verdicts) is
+:attr:`scrub837.results.FileSummary.exit_code`. ``main()`` only wires ``sys``.
 """
 
 from __future__ import annotations
@@ -15,7 +30,10 @@ from typing import TextIO
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
-EXIT_UNREADABLE = 3
+EXIT_INPUT = 3
+EXIT_UNREADABLE = EXIT_INPUT  # the older name
+EXIT_OUTPUT = 4
+EXIT_INTERRUPTED = 130
 
 #: Subcommand modules in ``scrub837.commands``; each has ``register(subparsers)`` which sets
 #: ``handler(args, stdout, stderr) -> int`` as the parser default.
@@ -32,6 +50,11 @@ class _Parser(argparse.ArgumentParser):
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         raise _Exit(status, message or "")
+
+    def print_help(self, file: object = None) -> None:
+        # argparse's --help prints to sys.stdout and then exits; here the help travels in the
+        # exception to ``run``'s stdout, once, and it is this (sub)parser's own help
+        raise _Exit(0, self.format_help())
 
 
 class _Exit(Exception):
@@ -68,7 +91,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_USAGE
     except _Exit as exc:
         if exc.status == 0:
-            stdout.write(parser.format_help() if not exc.message else exc.message)
+            stdout.write(exc.message or parser.format_help())
         else:
             stderr.write(exc.message)
         return exc.status
@@ -97,11 +120,11 @@ def main() -> None:
     try:
         code = run(sys.argv[1:], sys.stdout, sys.stderr)
     except KeyboardInterrupt:
-        code = 130
+        code = EXIT_INTERRUPTED
     except BrokenPipeError:
-        code = 0
+        code = EXIT_OK
     except Exception as exc:  # the last guard: a message, never a traceback
         sys.stderr.write(f"scrub837: internal error ({type(exc).__name__}); please report it "
                          "with the command line and the file's structure (not its data)\n")
-        code = 70
+        code = EXIT_OUTPUT
     sys.exit(code)

@@ -13,21 +13,25 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from scrub837.outputs.control import ControlNumbers
 from scrub837.parts import (NotSplittable, Part, PartOutcome, join_parts, plan,
                             remove_fragments, scrub_part)
-from scrub837.pipeline import FileOutcome, OutputOptions, scrub_file
+from scrub837.pipeline import FileOutcome, InputError, OutputOptions, scrub_file
 from scrub837.scrubber import Scrubber
 
 SPLIT_MIN_BYTES = 16 << 20  # a file this large is cut into parts when --jobs > 1
 PARTS_PER_JOB = 4  # smaller parts balance the workers; each part costs a little joining
 
 _SCRUBBER: Scrubber | None = None
+_T = TypeVar("_T")
 
 
 def _init(rules: str | None, crosswalk: str | None, mue: list[str], payers: str | None,
@@ -58,8 +62,49 @@ def _part(path: str, part: Part, out_dir: str, options: OutputOptions,
     return scrub_part(Path(path), path, part, _SCRUBBER, Path(out_dir), options, token)
 
 
+#: ``--jobs`` progress: called with (bytes done, claims done, parts done, parts planned) in the
+#: parent each time a part or a whole file is planned or finishes
+PartProgress = Callable[[int, int, int, int], None]
+
+
+class _Tally:
+    """What the run's finished parts add up to, for a :data:`PartProgress` callback."""
+
+    def __init__(self, progress: PartProgress | None) -> None:
+        self.progress = progress
+        self.bytes = self.claims = self.done = self.planned = 0
+        self.lock = threading.Lock()
+
+    def plan(self) -> None:
+        with self.lock:
+            self.planned += 1
+            self._tell()
+
+    def finish(self, size: int, claims: int) -> None:
+        with self.lock:
+            self.bytes += size
+            self.claims += claims
+            self.done += 1
+            self._tell()
+
+    def _tell(self) -> None:
+        if self.progress is not None:
+            self.progress(self.bytes, self.claims, self.done, self.planned)
+
+    def watch(self, future: Future[_T], size: int) -> Future[_T]:
+        self.plan()
+
+        def finished(f: Future[_T]) -> None:
+            result = None if f.cancelled() or f.exception() is not None else f.result()
+            summary = getattr(result, "summary", None)
+            self.finish(size, int(getattr(summary, "claims", 0)))
+
+        future.add_done_callback(finished)
+        return future
+
+
 def _split(pool: ProcessPoolExecutor, path: str, out_dir: Path, options: OutputOptions,
-           jobs: int) -> FileOutcome:
+           jobs: int, tally: _Tally) -> FileOutcome:
     """Cut ``path`` into parts, scrub them on the pool while the cutting goes on, join them.
     An irregular file, or a part that did not read as planned, is scrubbed whole instead."""
     token = secrets.token_hex(4)
@@ -70,9 +115,13 @@ def _split(pool: ProcessPoolExecutor, path: str, out_dir: Path, options: OutputO
     try:
         with open(path, "rb") as stream:
             for part in plan(stream, path, target):
-                futures.append(pool.submit(_part, path, part, str(out_dir), options, token))
+                futures.append(tally.watch(pool.submit(_part, path, part, str(out_dir),
+                                                       options, token), part.end - part.start))
     except NotSplittable:
         whole = True
+    except OSError as exc:
+        raise InputError(exc.errno, f"{path}: cannot read the input: {exc.strerror or exc}; "
+                         "no output was written for it") from exc
     wait(futures)
     done = [f.result() for f in futures if f.exception() is None]
     failed = next((f.exception() for f in futures if f.exception() is not None), None)
@@ -80,21 +129,26 @@ def _split(pool: ProcessPoolExecutor, path: str, out_dir: Path, options: OutputO
         remove_fragments(v for p in done for v in p.fragments.values())
         if failed is not None:
             raise failed
-        return pool.submit(_one, path, str(out_dir), options).result()
+        return tally.watch(pool.submit(_one, path, str(out_dir), options),
+                           os.path.getsize(path)).result()
     return join_parts(path, done, out_dir, options)
 
 
 def scrub_files_parallel(files: list[str], args: argparse.Namespace, options: OutputOptions,
                          out_dir: Path, jobs: int, *, split_min: int = SPLIT_MIN_BYTES,
-                         scrubber: Scrubber | None = None) -> list[FileOutcome]:
+                         scrubber: Scrubber | None = None,
+                         progress: PartProgress | None = None) -> list[FileOutcome | Exception]:
     """Scrub ``files`` on ``jobs`` processes; files of ``split_min`` bytes or more (and not
     ``--validate``, which needs pyx12 on the whole file) are cut into parts. ``scrubber``,
     when given, is what the workers use where processes are forked (Linux); elsewhere each
-    worker loads the rules named in ``args``."""
+    worker loads the rules named in ``args``. One answer per file, in order: its outcome, or the
+    exception that stopped it (the other files still run)."""
     global _SCRUBBER
     _SCRUBBER = scrubber
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = max(1, min(jobs, os.cpu_count() or 1))
+    options = replace(options, progress=None)  # a callback does not travel to the workers
+    tally = _Tally(progress)
     shared = None
     if options.control.state_file is None:
         shared = ControlNumbers.shared_for_run(out_dir, secrets.token_hex(4),
@@ -107,15 +161,28 @@ def scrub_files_parallel(files: list[str], args: argparse.Namespace, options: Ou
                                                          getattr(args, "asp", None),
                                                          getattr(args, "data", None)),
                                            getattr(args, "reject_pre_errata", False))) as pool:
-            pending: list[Future[FileOutcome] | FileOutcome] = []
+            pending: list[Future[FileOutcome] | FileOutcome | Exception] = []
             for path in files:
-                if (jobs > 1 and not options.validate and os.path.isfile(path)
-                        and os.path.getsize(path) >= split_min):
-                    pending.append(_split(pool, path, out_dir, options, jobs))
-                else:
-                    pending.append(pool.submit(_one, path, str(out_dir), options))
-            return [p.result() if isinstance(p, Future) else p for p in pending]
+                size = os.path.getsize(path) if os.path.isfile(path) else 0
+                try:
+                    if jobs > 1 and not options.validate and size >= split_min:
+                        pending.append(_split(pool, path, out_dir, options, jobs, tally))
+                    else:
+                        pending.append(tally.watch(pool.submit(_one, path, str(out_dir),
+                                                               options), size))
+                except Exception as exc:  # noqa: BLE001 -- this file's answer; the rest go on
+                    pending.append(exc)
+            return [_result(p) for p in pending]
     finally:
         _SCRUBBER = None
         if shared is not None:
             shared.remove()
+
+
+def _result(p: Future[FileOutcome] | FileOutcome | Exception) -> FileOutcome | Exception:
+    if not isinstance(p, Future):
+        return p
+    try:
+        return p.result()
+    except Exception as exc:  # noqa: BLE001 -- this file's answer; the rest go on
+        return exc

@@ -33,7 +33,7 @@ from scrub837.outputs.html import HtmlPart, HtmlReportWriter
 from scrub837.outputs.jsonreport import JsonReportWriter
 from scrub837.outputs.split import SplitWriter, Written, join_side
 from scrub837.outputs.ta1 import write_ta1
-from scrub837.pipeline import FileOutcome, OutputError, OutputOptions, _Outputs
+from scrub837.pipeline import FileOutcome, OutputOptions, _Outputs, output_error
 from scrub837.reader import ClaimReader, EnvelopeProblem, ReadFailure
 from scrub837.results import ClaimResult, SummaryBuilder, TransactionResult
 from scrub837.scrubber import Scrubber
@@ -290,9 +290,7 @@ def join_parts(name: str, parts: list[PartOutcome], out_dir: Path,
         return FileOutcome(name, built, outs.commit(keep), parts=len(parts))
     except OSError as exc:
         outs.abort()
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        raise OutputError(exc.errno, f"{name}: {reason} (outputs in {out_dir}); no output "
-                          "was written for it") from exc
+        raise output_error(exc, name, out_dir) from exc
     except BaseException:
         outs.abort()
         raise

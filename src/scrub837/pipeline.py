@@ -11,11 +11,12 @@ from __future__ import annotations
 import io
 import os
 import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from scrub837.outputs.ack277 import Ack277Writer, AckConfig
 from scrub837.outputs.control import ControlNumbers
@@ -32,9 +33,63 @@ SUFFIXES = (".277", ".report.json", ".report.html", ".accepted.837", ".rejected.
 
 
 class OutputError(OSError):
-    """Scrubbing one input failed part-way (disk full, unreadable input, ...): its temporary
-    files were removed and no output was written. ``errno`` is the underlying one (the watcher
-    retries ENOSPC later); the message names the input and the output folder."""
+    """Writing one input's outputs failed (disk full, the output folder not writable, ...): its
+    temporary files were removed and no output was written. ``errno`` is the underlying one (the
+    watcher retries ENOSPC later); the message names the output path (and the input)."""
+
+
+class InputError(OSError):
+    """Reading one input failed part-way (an I/O error on the input): its temporary files
+    were removed and no output was written; the message names the input."""
+
+
+#: ``OutputOptions.progress`` is called at most this often (seconds), and once at the end
+PROGRESS_INTERVAL = 0.2
+
+
+def output_error(exc: OSError, name: str, out_dir: Path) -> OSError:
+    """The error to raise when scrubbing ``name`` into ``out_dir`` failed with ``exc``."""
+    if isinstance(exc, (InputError, OutputError)):
+        return exc
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = exc.filename if isinstance(exc.filename, str) else str(out_dir)
+    if os.path.basename(where).startswith("."):  # a temporary file: name the folder
+        where = os.path.dirname(where) or str(out_dir)
+    return OutputError(exc.errno, f"cannot write the outputs to {where}: {reason}; no output "
+                       f"was written for {name}")
+
+
+class _Metered:
+    """The input as the reader sees it: bytes read and claims checked so far go to the
+    ``progress`` callback (at most every PROGRESS_INTERVAL s, checked once per read chunk), and
+    a failure to read it is an :class:`InputError` naming it."""
+
+    def __init__(self, source: BinaryIO, name: str,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.source = source
+        self.name = name
+        self.progress = progress
+        self.bytes = 0
+        self.claims = 0
+        self._due = 0.0
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            chunk = self.source.read(size)
+        except OSError as exc:
+            raise InputError(exc.errno, f"{self.name}: cannot read the input: "
+                             f"{exc.strerror or exc}; no output was written for it") from exc
+        self.bytes += len(chunk)
+        if self.progress is not None:
+            now = time.monotonic()
+            if now >= self._due:
+                self._due = now + PROGRESS_INTERVAL
+                self.progress(self.bytes, self.claims)
+        return chunk
+
+    def done(self) -> None:
+        if self.progress is not None:
+            self.progress(self.bytes, self.claims)
 
 
 @dataclass(frozen=True)
@@ -45,6 +100,10 @@ class OutputOptions:
     mode: int = 0o600
     validate: bool = False
     now: datetime | None = None
+    #: called with (bytes read, claims checked) so far, at most every PROGRESS_INTERVAL s
+    #: and once at the end (the CLI's progress bar, the watcher's progress events); never
+    #: sent to ``--jobs`` workers
+    progress: Callable[[int, int], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -124,8 +183,8 @@ def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Pat
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(exc.errno, f"{name}: cannot create the output folder {out_dir}: "
-                          f"{exc.strerror or exc}") from exc
+        raise OutputError(exc.errno, f"cannot create the output folder {out_dir}: "
+                          f"{exc.strerror or exc}; no output was written for {name}") from exc
     stem = Path(name).name or "stdin"
     now = options.now or datetime.now()
     outs = _Outputs(out_dir, stem, options.mode)
@@ -139,14 +198,18 @@ def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Pat
         summary = SummaryBuilder(name)
         failure: ReadFailure | None = None
         validated: list[bytes] = []
-        source = _tee(source, validated) if options.validate else source
+        meter = _Metered(source, name, options.progress)
+        reading = cast(BinaryIO, meter)  # only read() is used
+        source = _tee(reading, validated) if options.validate else reading
         # Claims stream through the split and the HTML as they are checked; a transaction keeps
         # only slim claims (CLM, rejected lines, dates) for the 277CA and JSON until its SE.
         results = scrubber.results(source, name, stream_claims=True, slim=True)
         if options.validate:
-            results = _validated(results, validated, outs, scrubber)  # type: ignore[assignment]
+            results = _validated(results, validated, outs, scrubber,  # type: ignore[assignment]
+                                 replace(options, now=now))
         for item in results:
             if isinstance(item, ClaimResult):
+                meter.claims += 1
                 split.add_claim(item)
                 json_report.add_claim(item)
                 html.add(item)
@@ -159,6 +222,7 @@ def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Pat
                 split.add(item)
             elif isinstance(item, ReadFailure):
                 failure = item
+        meter.done()
         built = summary.build()
         ack.close()
         split.close()
@@ -183,9 +247,7 @@ def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Pat
         return FileOutcome(name, built, outs.commit(keep))
     except OSError as exc:
         outs.abort()
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        raise OutputError(exc.errno, f"{name}: {reason} (outputs in {out_dir}); no output "
-                          "was written for it") from exc
+        raise output_error(exc, name, out_dir) from exc
     except BaseException:
         outs.abort()
         raise
@@ -220,16 +282,24 @@ def _tee(source: BinaryIO, sink: list[bytes]) -> BinaryIO:
 
 
 def _validated(results: Iterator[object], validated: list[bytes], outs: _Outputs,
-               scrubber: Scrubber) -> Iterator[object]:
-    """--validate: pyx12 on the input; claims of a rejected input get STC A3:684 (see 999)."""
+               scrubber: Scrubber, options: OutputOptions) -> Iterator[object]:
+    """--validate: pyx12 on the input; claims of a rejected input get STC A3:684 (see 999).
+    The 999 has the 277CA's ids and control numbers."""
     from scrub837.validation import apply_ig_validation
 
-    yield from apply_ig_validation(results, validated[0], outs.open(".999"), scrubber)
+    yield from apply_ig_validation(results, validated[0], outs.open(".999"), scrubber,
+                                   ack=options.ack, control=options.control, now=options.now)
 
 
 def scrub_file(path: Path, scrubber: Scrubber, out_dir: Path,
                options: OutputOptions) -> FileOutcome:
-    with open(path, "rb") as source:
+    """:func:`process_stream` on a file; a file that cannot be opened is an InputError."""
+    try:
+        source = open(path, "rb")
+    except OSError as exc:
+        raise InputError(exc.errno, f"{path}: cannot read the input: {exc.strerror or exc}; "
+                         "no output was written for it") from exc
+    with source:
         return process_stream(source, str(path), scrubber, out_dir, options)
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from datetime import datetime
 from typing import BinaryIO
 
 from scrub837.findings import Finding, Location, Severity, Stc
+from scrub837.outputs.ack277 import AckConfig, clean
+from scrub837.outputs.control import ControlNumbers
 from scrub837.reader import EnvelopeProblem
 from scrub837.results import ClaimResult, TransactionResult
 from scrub837.scrubber import Scrubber
@@ -49,10 +52,66 @@ def _finding(t: TransactionResult, message: str) -> Finding:
         source="pyx12 implementation-guide validation (005010X222A1 / X223A2)")
 
 
+def restamp_999(ack: bytes, config: AckConfig, control: ControlNumbers,
+                now: datetime) -> bytes:
+    """pyx12's 999 with the 277CA's identity and numbering: ISA05/06 and GS02 the configured
+    sender, ISA07/08 and GS03 the configured receiver (default: the 837's sender, as pyx12
+    has it), the date and time of the run, and ISA13, GS06 and every ST02 taken from the
+    277CA's control-number counter (the ``--control-state`` file when given), so no two 999s
+    share an interchange number (pyx12's own are minute-based). Empty stays empty."""
+    text = ack.decode("ascii", "replace")
+    if len(text) < 106 or not text.startswith("ISA"):
+        return ack
+    sep, term = text[3], text[105]
+    newline = "\n" if text[106:107] == "\n" else ""
+    segments = [raw.strip("\r\n").split(sep) for raw in text.split(term)]
+    segments = [s for s in segments if s and s[0]]
+    isa = segments[0]
+    if len(isa) < 17:
+        return ack
+    receiver = clean(config.receiver_id or isa[8].strip(), 15) or "UNKNOWN"
+    receiver_q = clean(config.receiver_qualifier or isa[7].strip(), 2) or "ZZ"
+    sender = clean(config.sender_id, 15)
+    st_count = sum(1 for s in segments if s[0] == "ST")
+    numbers = control.numbers(2 + st_count)
+    isa13, gs06 = next(numbers), next(numbers)
+    out: list[list[str]] = []
+    st02 = ""
+    for seg in segments:
+        tag = seg[0]
+        if tag == "ISA":
+            seg = ["ISA", isa[1], isa[2], isa[3], isa[4],
+                   clean(config.sender_qualifier, 2).ljust(2), sender.ljust(15),
+                   receiver_q.ljust(2), receiver.ljust(15), now.strftime("%y%m%d"),
+                   now.strftime("%H%M"), isa[11], isa[12], f"{isa13:09d}", isa[14], isa[15],
+                   isa[16]]
+        elif tag == "GS" and len(seg) > 8:
+            seg = ["GS", seg[1], sender, receiver, now.strftime("%Y%m%d"), now.strftime("%H%M"),
+                   str(gs06), *seg[7:]]
+        elif tag == "ST" and len(seg) > 2:
+            st02 = f"{next(numbers):04d}"
+            seg = [*seg[:2], st02, *seg[3:]]
+        elif tag == "SE" and len(seg) > 2:
+            seg = [*seg[:2], st02]
+        elif tag == "GE" and len(seg) > 2:
+            seg = [*seg[:2], str(gs06)]
+        elif tag == "IEA" and len(seg) > 2:
+            seg = [*seg[:2], f"{isa13:09d}"]
+        out.append(seg)
+    return "".join(sep.join(seg) + term + newline for seg in out).encode("ascii", "replace")
+
+
 def apply_ig_validation(results: Iterable[object], data: bytes, ack_stream: BinaryIO,
-                        scrubber: Scrubber) -> Iterator[object]:
+                        scrubber: Scrubber, *, ack: AckConfig | None = None,
+                        control: ControlNumbers | None = None,
+                        now: datetime | None = None) -> Iterator[object]:
+    """``ack``/``control``/``now`` given (the pipeline): the 999 is restamped with the
+    277CA's identity and control numbers (:func:`restamp_999`)."""
     ig = validate_837(data)
-    ack_stream.write(ig.ack)
+    if ack is not None and control is not None:
+        ack_stream.write(restamp_999(ig.ack, ack, control, now or datetime.now()))
+    else:
+        ack_stream.write(ig.ack)
     bad = rejected_transactions(ig)
     first = (ig.crashed or (ig.issues[0].message if ig.issues else "")) or "see the 999"
     notes = []

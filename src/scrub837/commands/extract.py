@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from scrub837.api import iter_items
 from scrub837.claims import Claim
-from scrub837.commands._inputs import check_inputs, display_name, open_input
+from scrub837.cli import EXIT_INPUT, EXIT_OK
+from scrub837.commands._inputs import (
+    cannot_open,
+    check_inputs,
+    display_name,
+    input_problem,
+    open_input,
+)
 from scrub837.extract import line_record
 from scrub837.reader import ReadFailure, TransactionEnd
-
-EXIT_OK, EXIT_UNREADABLE = 0, 3
 
 
 def register(sub: "argparse._SubParsersAction[Any]") -> None:
@@ -49,25 +55,41 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         def is_drug(code: str) -> bool:
             return code.startswith("J") or (data is not None and data.priced(code))
     code = EXIT_OK
-    for name in args.files:
-        shown = display_name(name)
-        transactions = 0
-        with open_input(name) as stream:
-            for item in iter_items(stream, shown):
-                if isinstance(item, Claim):
-                    for line in item.lines:
-                        if args.all_lines or is_drug(line.code):
-                            record = line_record(item, line, show_phi=args.show_phi)
-                            stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
-                elif isinstance(item, TransactionEnd):
-                    if item.supported:
-                        transactions += 1
-                    for f in item.findings:
-                        stderr.write(f"{f.location.describe()}: {f.rule_id}: {f.message}\n")
-                elif isinstance(item, ReadFailure):
-                    stderr.write(f"scrub837: cannot read {item.describe()}\n")
-                    code = EXIT_UNREADABLE
-        if transactions == 0 and code != EXIT_UNREADABLE:
-            stderr.write(f"scrub837: {shown}: no 837P/837I transaction could be read\n")
-            code = EXIT_UNREADABLE
+    for name in args.files:  # an input that cannot be opened is its own failure; the rest go on
+        why = input_problem(name)
+        if why:
+            stderr.write(f"scrub837: {name}: {why}\n")
+            code = EXIT_INPUT
+            continue
+        try:
+            code = max(code, _extract(name, is_drug, args, stdout, stderr))
+        except OSError as exc:
+            stderr.write(cannot_open(name, exc) + "\n")
+            code = EXIT_INPUT
+    return code
+
+
+def _extract(name: str, is_drug: Callable[[str], bool], args: argparse.Namespace, stdout: TextIO,
+             stderr: TextIO) -> int:
+    shown = display_name(name)
+    transactions = 0
+    code = EXIT_OK
+    with open_input(name) as stream:
+        for item in iter_items(stream, shown):
+            if isinstance(item, Claim):
+                for line in item.lines:
+                    if args.all_lines or is_drug(line.code):
+                        record = line_record(item, line, show_phi=args.show_phi)
+                        stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
+            elif isinstance(item, TransactionEnd):
+                if item.supported:
+                    transactions += 1
+                for f in item.findings:
+                    stderr.write(f"{f.location.describe()}: {f.rule_id}: {f.message}\n")
+            elif isinstance(item, ReadFailure):
+                stderr.write(f"scrub837: cannot read {item.describe()}\n")
+                code = EXIT_INPUT
+    if transactions == 0 and code != EXIT_INPUT:
+        stderr.write(f"scrub837: {shown}: no 837P/837I transaction could be read\n")
+        code = EXIT_INPUT
     return code

@@ -8,7 +8,11 @@ from typing import Any, TextIO
 
 from scrub837.rulebook import RulePackError, Rulebook, check_pack, explain_code, load_rulebook
 
-EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+from scrub837.cli import EXIT_OK, EXIT_USAGE
+
+# Exit codes (scrub837.cli): 0 the pack is sound / the code is known; 2 a broken pack, a pack
+# with problems, or a code the pack does not know (1 is only ever "a claim was rejected")
+EXIT_PROBLEM = EXIT_USAGE
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
@@ -57,8 +61,11 @@ def handle_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
         return EXIT_USAGE
     for problem in report.problems:
         stderr.write(f"problem: {problem}\n")
-    stdout.write(f"rule pack {report.directory}: {report.codes} code overlays, {report.edits} "
-                 f"edits, {report.payers} payer overlays\n")
+    # PackReport.payers counts payers/default.toml, the fallback, which is not an overlay
+    overlays = report.payers - 1
+    stdout.write(f"rule pack {report.directory}: {report.codes} code overlays, {report.edits} edits, "
+                 f"{overlays} payer overlay{'s' if overlays != 1 else ''} and the default "
+                 "(payers/default.toml)\n")
     for info in rb.data.info.values():
         stdout.write(f"{describe(info)}\n")
     if report.unverified:

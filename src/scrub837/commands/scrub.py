@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO, cast
 
-from scrub837.cli import UsageError
-from scrub837.commands._inputs import check_inputs, display_name, open_input
+from scrub837.cli import EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE
+from scrub837.commands import _progress
+from scrub837.commands._inputs import (
+    cannot_open,
+    check_inputs,
+    display_name,
+    input_problem,
+    open_input,
+)
 from scrub837.commands._options import (
     ack_config,
     add_ack_options,
@@ -19,13 +28,19 @@ from scrub837.commands._options import (
 )
 from scrub837.edits import PluginError
 from scrub837.outputs.control import ControlNumbers
-from scrub837.pipeline import OutputError, OutputOptions, process_stream
-from scrub837.reader import EnvelopeProblem, ReadFailure
+from scrub837.commands._summary import summary_line, unreadable_line
+from scrub837.outputs.jsonlines import JsonLinesWriter
+from scrub837.pipeline import (
+    FileOutcome,
+    InputError,
+    OutputError,
+    OutputOptions,
+    _Metered,
+    process_stream,
+)
 from scrub837.results import SummaryBuilder, TransactionResult
 from scrub837.rulebook import RulePackError
 from scrub837.scrubber import Scrubber
-
-EXIT_USAGE = 2
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -36,7 +51,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("files", nargs="+", metavar="INPUT", help="837 files; '-' reads standard input")
     p.add_argument("--out", metavar="DIR", help="write the outputs into this folder")
     p.add_argument("--format", choices=("json", "summary"), default=None,
-                   help="without --out: json (default) prints every claim's verdict and findings")
+                   help="json (the default without --out): one JSON object per claim and per "
+                   "finding, then the file's totals, on standard output; summary (the default "
+                   "with --out): one line per file. --format json with --out is refused: the "
+                   "JSON is NAME.report.json")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (shown on a terminal for inputs over 4 MB)")
     p.add_argument("--show-phi", action="store_true",
                    help="show patient names and member IDs in the reports")
     p.add_argument("--validate", action="store_true",
@@ -60,6 +80,11 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.jobs < 1:
         stderr.write("scrub837 scrub: --jobs must be 1 or more\n")
         return EXIT_USAGE
+    if args.out is not None and args.format == "json":
+        stderr.write("scrub837 scrub: --format json prints the verdicts on standard output "
+                     "instead of writing files; with --out they are in NAME.report.json (use "
+                     "--format summary, the default with --out, or leave out --out)\n")
+        return EXIT_USAGE
     try:
         scrubber = make_scrubber(args)
     except PluginError as exc:
@@ -69,96 +94,144 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(f"scrub837: rule pack error: {exc}\n")
         return EXIT_USAGE
     if args.out is None:
-        return _print_json(args, scrubber, stdout, stderr)
+        return _print(args, scrubber, stdout, stderr)
     out_dir = Path(args.out)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {args.out}: is a file, not a folder")
+    problem = _output_folder_problem(out_dir)
+    if problem:
+        stderr.write(f"scrub837: {problem}; nothing was scrubbed\n")
+        return EXIT_OUTPUT
     options = OutputOptions(
         ack=ack_config(args),
         control=ControlNumbers(Path(args.control_state) if args.control_state else None),
         show_phi=args.show_phi, mode=args.mode, validate=args.validate)
-    outcomes_failed: list[int] = []
-    if args.jobs > 1 and "-" not in args.files:
+    worst = EXIT_OK
+    readable = []
+    for name in args.files:  # an input that cannot be opened: its own failure, the rest go on
+        why = input_problem(name)
+        if why:
+            stderr.write(f"scrub837: {name}: {why}; no outputs written for it\n")
+            worst = max(worst, EXIT_INPUT)
+        else:
+            readable.append(name)
+    answers: list[FileOutcome | Exception]
+    if args.jobs > 1 and "-" not in readable:
         from scrub837.parallel import scrub_files_parallel
 
-        outcomes = scrub_files_parallel(args.files, args, options, out_dir, args.jobs,
-                                        split_min=int(args.split_min_mb * (1 << 20)),
-                                        scrubber=scrubber)
-    else:
-        outcomes = []
-        for name in args.files:
-            try:
-                with open_input(name) as stream:
-                    outcomes.append(process_stream(stream, display_name(name), scrubber,
-                                                   out_dir, options))
-            except OutputError as exc:  # names the input; its temporary files are gone
-                stderr.write(f"scrub837: {exc.strerror}\n")
-                outcomes_failed.append(3)
-            except OSError as exc:
-                stderr.write(f"scrub837: {display_name(name)}: {exc.strerror or exc}; no "
-                             "outputs written for it\n")
-                outcomes_failed.append(3)
-            except Exception as exc:  # noqa: BLE001 -- never a traceback: name the file, go on
-                stderr.write(f"scrub837: {display_name(name)}: internal error "
-                             f"({type(exc).__name__}); no outputs written for it; please "
-                             "report this with the file's structure (not its data)\n")
-                outcomes_failed.append(3)
-    worst = max(outcomes_failed, default=0)
-    for outcome in outcomes:
-        s = outcome.summary
-        if s.unreadable:
-            why = next((f"segment {f.location.segment}: {f.message}"
-                        for f in s.envelope_findings if f.rule_id == "X12_UNSUPPORTED"),
-                       "no 837P/837I transaction")
-            stderr.write(f"scrub837: {s.file}: cannot be read as an 837"
-                         + (f" ({_where(s.failure_segment)}: {s.failure_message})"
-                            if s.failure_message else f" ({why})") + "\n")
-        stdout.write(f"{s.file}: {s.claims} claims, {s.accepted} accepted, {s.rejected} "
-                     f"rejected, {format(s.charges_held, 'f')} charges held back"
-                     + (f", {s.warnings} warnings" if s.warnings else "")
-                     + (f", {s.unsupported} transactions rejected (not an 837P/837I)"
-                        if s.unsupported and not s.unreadable else "")
-                     + "".join(f"; {a.describe()}" for a in s.interchanges if a.status != "A")
-                     + "\n")
-        worst = max(worst, outcome.exit_code)
+        bar = _progress.for_run(stderr, args.quiet, readable)
+        try:
+            answers = scrub_files_parallel(readable, args, options, out_dir, args.jobs,
+                                           split_min=int(args.split_min_mb * (1 << 20)),
+                                           scrubber=scrubber,
+                                           progress=bar.parts if bar else None)
+        finally:
+            if bar:
+                bar.close()
+        for name, done in zip(readable, answers, strict=True):
+            worst = max(worst, _answer(name, done, stdout, stderr))
+        return worst
+    for name in readable:
+        progress, bar = _progress.for_file(stderr, args.quiet, name, display_name(name))
+        try:
+            with open_input(name) as stream:
+                answer: FileOutcome | Exception = process_stream(
+                    stream, display_name(name), scrubber, out_dir,
+                    replace(options, progress=progress))
+        except Exception as exc:  # noqa: BLE001 -- this file's answer; the rest go on
+            answer = exc
+        finally:
+            if bar:
+                bar.close()
+        worst = max(worst, _answer(name, answer, stdout, stderr))
     return worst
 
 
-def _where(segment: int) -> str:
-    return f"segment {segment}" if segment else "start of file"
+def _output_folder_problem(out_dir: Path) -> str:
+    """Why the outputs cannot go into ``out_dir`` (created when missing), or ''."""
+    try:
+        if out_dir.exists() and not out_dir.is_dir():
+            return f"--out {out_dir}: is a file, not a folder"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".scrub837-probe-")
+        probe.close()
+    except OSError as exc:
+        return f"--out {out_dir}: cannot write there: {exc.strerror or exc}"
+    return ""
 
 
-def _print_json(args: argparse.Namespace, scrubber: Scrubber, stdout: TextIO,
-                stderr: TextIO) -> int:
-    worst = 0
+def _answer(name: str, answer: FileOutcome | Exception, stdout: TextIO,
+            stderr: TextIO) -> int:
+    """Print one file's summary line (or why it has none); its exit code."""
+    shown = display_name(name)
+    if isinstance(answer, FileOutcome):
+        stderr.write(unreadable_line(answer.summary))
+        stdout.write(summary_line(answer.summary))
+        return answer.exit_code
+    if isinstance(answer, OutputError):  # names the output path; its temporary files are gone
+        stderr.write(f"scrub837: {answer.strerror}\n")
+        return EXIT_OUTPUT
+    if isinstance(answer, InputError):
+        stderr.write(f"scrub837: {answer.strerror}\n")
+        return EXIT_INPUT
+    if isinstance(answer, OSError) and answer.filename is not None and \
+            os.path.abspath(str(answer.filename)) == os.path.abspath(name):
+        stderr.write(cannot_open(name, answer) + "; no outputs written for it\n")
+        return EXIT_INPUT
+    if isinstance(answer, OSError):
+        stderr.write(f"scrub837: {shown}: {answer.strerror or answer} "
+                     f"({answer.filename or 'a system call'}); no outputs written for it\n")
+        return EXIT_OUTPUT
+    stderr.write(f"scrub837: {shown}: internal error ({type(answer).__name__}); no outputs "
+                 "written for it; please report this with the file's structure (not its "
+                 "data)\n")
+    return EXIT_OUTPUT
+
+
+def _print(args: argparse.Namespace, scrubber: Scrubber, stdout: TextIO,
+           stderr: TextIO) -> int:
+    """Without --out: the JSON lines (default) or the summary lines on standard output."""
+    worst = EXIT_OK
     for name in args.files:
         shown = display_name(name)
-        summary = SummaryBuilder(shown)
-        with open_input(name) as stream:
-            for item in scrubber.results(stream, shown):
-                summary.add(item)
-                if args.format == "summary":
-                    continue
-                if isinstance(item, TransactionResult):
-                    st02 = item.envelope.st02
-                    stdout.writelines(
-                        json.dumps({"file": shown, "transaction": st02, "finding": f.to_dict()})
-                        + "\n" for f in (item.findings if not item.supported else ()))
-                    stdout.writelines(json.dumps({
-                        "file": shown, "clm01": c.claim.clm01, "verdict": c.verdict.value,
-                        "findings": [f.to_dict() for f in c.findings]}) + "\n"
-                        for c in item.claims)
-                elif isinstance(item, EnvelopeProblem):
-                    stdout.writelines(json.dumps({"file": shown, "finding": f.to_dict()})
-                                      + "\n" for f in item.findings)
-                elif isinstance(item, ReadFailure):
-                    stderr.write(f"scrub837: cannot read {item.describe()}\n")
-        built = summary.build()
-        if args.format == "summary":
-            stdout.write(f"{shown}: {built.claims} claims, {built.accepted} accepted, "
-                         f"{built.rejected} rejected\n")
-        if built.unreadable and not built.failure_message:
-            stderr.write(f"scrub837: {shown}: no 837P/837I transaction could be read\n")
-        worst = max(worst, built.exit_code)
-    sys.stdout.flush()
+        why = input_problem(name)
+        if why:
+            stderr.write(f"scrub837: {name}: {why}\n")
+            worst = max(worst, EXIT_INPUT)
+            continue
+        progress, bar = _progress.for_file(stderr, args.quiet, name, shown)
+        try:
+            code = _print_one(args, scrubber, name, shown, progress, stdout, stderr)
+        except OSError as exc:
+            stderr.write(cannot_open(name, exc) + "\n")
+            code = EXIT_INPUT
+        finally:
+            if bar:
+                bar.close()
+        worst = max(worst, code)
+    stdout.flush()
     return worst
+
+
+def _print_one(args: argparse.Namespace, scrubber: Scrubber, name: str, shown: str,
+               progress: Callable[[int, int], None] | None, stdout: TextIO,
+               stderr: TextIO) -> int:
+    summary = SummaryBuilder(shown)
+    lines = JsonLinesWriter(stdout, shown) if args.format != "summary" else None
+    claims = 0
+    with open_input(name) as stream:
+        meter = _Metered(stream, shown, progress)
+        # slim results, as --out keeps them: memory does not grow with the file
+        for item in scrubber.results(cast(BinaryIO, meter), shown, slim=True):
+            summary.add(item)
+            if isinstance(item, TransactionResult):
+                claims += len(item.claims)
+                meter.claims = claims
+            if lines is not None:
+                lines.add(item)
+        meter.done()
+    built = summary.build()
+    if lines is not None:
+        lines.close(built)
+    else:
+        stdout.write(summary_line(built))
+    stderr.write(unreadable_line(built))
+    return built.exit_code

@@ -107,9 +107,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         if row["error"]:  # no outputs: the CLI's message, and no summary line
             stderr.write(f"scrub837: {row['error']}\n")
             continue
-        stdout.write(f"{row['file']}: {row['claims']} claims, {row['accepted']} accepted, "
-                     f"{row['rejected']} rejected, {row['charges_held']} charges held back"
-                     + (f", {row['warnings']} warnings" if row["warnings"] else "") + "\n")
+        stdout.write(f"{row['summary']}\n")  # the CLI's summary line, made on the executor
     return worst
 
 

@@ -29,13 +29,14 @@ from scrub837.spark._rows import RowCollector, TappedScrubber
 Record = tuple[str, str, object]
 #: file, exit_code, claims, accepted, rejected, charges_held, warnings, unreadable, parts,
 #: outputs, error
-FileRow = tuple[str, int, int, int, int, str, int, bool, int, list[str], str]
+FileRow = tuple[str, int, int, int, int, str, int, bool, int, list[str], str, str]
 
 FILE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("file", "string"), ("exit_code", "int"), ("claims", "bigint"), ("accepted", "bigint"),
     ("rejected", "bigint"), ("charges_held", "string"), ("warnings", "bigint"),
     ("unreadable", "boolean"),
     ("parts", "int"), ("outputs", "array<string>"), ("error", "string"),
+    ("summary", "string"),
 )
 
 
@@ -107,16 +108,18 @@ def local_name(uri: str) -> str:
 
 def file_row(name: str, outcome_summary: object, parts: int, outputs: Iterable[Path],
              ) -> FileRow:
+    from scrub837.commands._summary import summary_line
     from scrub837.results import FileSummary
 
     s = outcome_summary
     assert isinstance(s, FileSummary)
     return (name, s.exit_code, s.claims, s.accepted, s.rejected, format(s.charges_held, "f"),
-            s.warnings, s.unreadable, parts, sorted(p.name for p in outputs), "")
+            s.warnings, s.unreadable, parts, sorted(p.name for p in outputs), "",
+            summary_line(s).rstrip("\n"))
 
 
 def failed_row(name: str, error: str) -> FileRow:
-    return (name, 3, 0, 0, 0, "0", 0, True, 0, [], error)
+    return (name, 3, 0, 0, 0, "0", 0, True, 0, [], error, "")
 
 
 def describe(name: str, exc: BaseException) -> str:
