@@ -10,8 +10,9 @@ line, and for each file
   over all the files prints the same summaries and exits with the worst of them;
 * a file whose interchange envelope has a problem has a TA1 and says so in its summary.
 
-Each output is one function in ``VERDICT_SOURCES`` (name -> reader of the output folder):
-another output (``--format json``) is one more entry.
+Each output is one function in ``VERDICT_SOURCES`` (name -> reader of the output folder),
+``--format json`` (the claims on stdout, no files) among them, with its exit code and its
+closing summary record held to the ``--out`` run's.
 """
 
 from __future__ import annotations
@@ -88,11 +89,22 @@ def from_split(out: Path, stem: str) -> Verdicts:
     return got
 
 
-#: every output that gives claims a verdict; cli13's ``--format json`` is one more entry
+def from_format_json(out: Path, stem: str) -> Verdicts:
+    """``scrub837 scrub FILE --format json`` (no files: its stdout, kept by ``_scrub_one``)."""
+    got: Verdicts = Counter()
+    for text in (out / f"{stem}.format-json.jsonl").read_text().splitlines():
+        record = json.loads(text)
+        if "clm01" in record:
+            got[(clean(record["clm01"], 50) or "UNKNOWN", record["verdict"])] += 1
+    return got
+
+
+#: every output that gives claims a verdict
 VERDICT_SOURCES: dict[str, Callable[[Path, str], Verdicts]] = {
     "report.json": from_report_json,
     "277CA": from_277ca,
     "accepted/rejected 837": from_split,
+    "--format json": from_format_json,
 }
 
 
@@ -109,6 +121,14 @@ def _scrub_one(path: Path, out: Path) -> Run:
     this one file)."""
     stdout, stderr = io.StringIO(), io.StringIO()
     code = run(["scrub", str(path), "--out", str(out)], stdout, stderr)
+    lines, errors = io.StringIO(), io.StringIO()
+    json_code = run(["scrub", str(path), "--format", "json"], lines, errors)
+    records = [json.loads(t) for t in lines.getvalue().splitlines()]
+    assert json_code == code, f"{path}: --format json exits {json_code}, --out {code}"
+    if records:  # a file it could open ends with its summary, whose exit code is the run's
+        assert records[-1]["summary"]["exit_code"] == code, f"{path}: {records[-1]}"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{path.name}.format-json.jsonl").write_text(lines.getvalue())
     return Run(out, code, stdout.getvalue(), stderr.getvalue())
 
 
