@@ -334,3 +334,28 @@ def test_temporary_files_of_dead_processes_are_removed_at_start(
     assert [p for p in orphans if p.exists()] == []
     assert mine.exists() and keep.exists()
     assert '"temp_removed"' in log.getvalue()
+
+
+# -- progress -------------------------------------------------------------------------------
+
+def test_a_long_file_logs_progress_events_with_counts_only(
+        tmp_path: Path, scrubber: Scrubber, log: io.StringIO,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import scrub837._watch_answer as answer
+
+    put(tmp_path, "small.837", BASE)
+    twice(make(tmp_path, scrubber))
+    assert "small.837.done" in names(tmp_path / "out")
+    assert '"file_progress"' not in log.getvalue()  # under PROGRESS_MIN_BYTES: no events
+    monkeypatch.setattr(answer, "PROGRESS_MIN_BYTES", 1)
+    monkeypatch.setattr(answer, "PROGRESS_EVERY_S", 0.0)
+    put(tmp_path, "long.837", variant(1))
+    twice(make(tmp_path, scrubber))
+    events = [json.loads(line) for line in log.getvalue().splitlines()]
+    progress = [e for e in events if e["event"] == "file_progress"]
+    assert progress and all(e["file"] == "long.837" for e in progress)
+    assert progress[-1]["bytes"] == progress[-1]["total_bytes"] == len(variant(1))
+    assert progress[-1]["claims"] == 6
+    assert set(progress[-1]) <= {"event", "level", "timestamp", "logger", "file", "bytes",
+                                 "total_bytes", "claims"}
+    assert "TESTPATIENT" not in log.getvalue() and "MBR1000" not in log.getvalue()

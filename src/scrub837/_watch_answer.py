@@ -53,6 +53,25 @@ if TYPE_CHECKING:
     from scrub837.watch import WatchConfig
 
 DUPLICATES = "duplicates"
+#: a file of at least this many bytes logs ``file_progress`` events while it is scrubbed,
+#: one every PROGRESS_EVERY_S seconds and one at the end (the CLI's bar starts at 4 MB too)
+PROGRESS_MIN_BYTES = 4 << 20
+PROGRESS_EVERY_S = 10.0
+
+
+def progress_events(log: FilteringBoundLogger, name: str,
+                    total: int) -> Callable[[int, int], None]:
+    """An ``OutputOptions.progress`` callback that logs counts only (bytes, claims)."""
+    last = time.monotonic()
+
+    def report(done: int, claims: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= PROGRESS_EVERY_S or done >= total:
+            last = now
+            log.info("file_progress", file=name, bytes=done, total_bytes=total, claims=claims)
+
+    return report
 Stamp = tuple[int, int, int]  # size, mtime_ns, inode
 Processor = Callable[[BinaryIO, str, Scrubber, Path, OutputOptions], FileOutcome]
 
@@ -236,6 +255,10 @@ class FileHandling:
                                       control=ReplayedNumbers(cfg.options.control, ticket))
         try:
             with open(claimed, "rb") as source:
+                size = os.fstat(source.fileno()).st_size
+                if size >= PROGRESS_MIN_BYTES:
+                    options = dataclasses.replace(
+                        options, progress=progress_events(self.log, cn.name, size))
                 outcome = self.process(source, ticket.stem, self.scrubber, cfg.outbox, options)
         except OSError as exc:  # no output was written (the pipeline is all-or-nothing)
             self._give_back(claimed, cn.name, exc)

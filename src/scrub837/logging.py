@@ -30,7 +30,7 @@ EVENTS = frozenset({
     "file_waiting", "file_vanished", "file_claimed", "claim_failed", "file_processed",
     "file_archived", "file_errored", "file_duplicate", "file_recovered", "file_retry_later",
     "move_failed", "index_failed", "temp_removed", "file_incomplete", "file_changed",
-    "file_answered_before",
+    "file_answered_before", "file_progress",
     "rules_reloaded", "rules_reload_failed",
     "library_log", "unlisted_event",
 })
@@ -42,7 +42,7 @@ ALLOWED_KEYS = frozenset({
     "file", "claimed_as", "moved_to", "outputs", "folder", "outbox", "stem", "first_stem",
     # counts and measures
     "claims", "accepted", "rejected", "warnings", "transactions", "exit_code", "duration_ms",
-    "bytes", "codes", "edits", "files", "attempt", "retry_in_s", "interval_s",
+    "bytes", "total_bytes", "codes", "edits", "files", "attempt", "retry_in_s", "interval_s",
     # what happened, as codes
     "reason", "error_type", "errno", "errno_name", "signal", "pid", "host", "claimed_by",
     "sha256", "rules", "library_logger", "library_level", "dropped_keys", "age_s",
