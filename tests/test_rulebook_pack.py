@@ -17,6 +17,7 @@ from scrub837.rulebook import (
     CodeRule,
     Rulebook,
     check_pack,
+    default_pack,
     explain_code,
     load_rulebook,
 )
@@ -195,7 +196,65 @@ def test_seed_page_disagreements_are_kept_beside_the_cms_facts(rb: Rulebook) -> 
     assert "J2312" in j2311.note and "naltrexone" in j2311.note
     assert rule(rb, "J9262").seed_says.startswith("J9262 is omacetaxine")
     assert rule(rb, "J1170").replaced_by == ("J1171",)
-    assert not rule(rb, "J1171").verified  # only quoted in SOURCES.md, not in the extract
+    assert rule(rb, "J1171").verified  # its CMS facts: the built-in HCPCS Jan 2026 data
+
+
+# The team's background notes (../shared/domain/REFERENCE.md, cms_extracts/SOURCES.md) are not
+# the product's sources: users do not have them. Rule sources, docs and README cite the CMS
+# files and public documents the notes stand for.
+_NOTE_CITATIONS = re.compile(r"REFERENCE\.md|REFERENCE\s*§|cms_extracts|SOURCES\.md|shared/domain")
+
+
+def _note_keys() -> set[str]:
+    """The bracketed source keys of the notes' source list ([HHS-JZ], [PABAU], ...), when the
+    notes are beside the repository."""
+    notes = SHARED / "domain" / "REFERENCE.md"
+    if not notes.is_file():
+        return set()
+    text = notes.read_text(encoding="utf-8")
+    return set(re.findall(r"\[([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\]", text.split("## 7. Sources")[-1]))
+
+
+def _shipped_texts() -> list[Path]:
+    pack = default_pack()
+    files = [p for p in sorted(pack.rglob("*")) if p.is_file()]
+    files += [p for p in sorted((ROOT / "rules").rglob("*")) if p.is_file()]
+    files += sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
+    files += [p for p in sorted((ROOT / "src" / "scrub837").rglob("*"))
+              if p.is_file() and p.suffix in (".py", ".toml", ".md", ".json", ".html", ".css")]
+    return list(dict.fromkeys(p.resolve() for p in files))  # the pack is ROOT/rules in a checkout
+
+
+def test_no_shipped_text_cites_the_internal_notes(rb: Rulebook) -> None:
+    files = _shipped_texts()
+    assert len(files) > 40 and any(p.name == "pack.toml" for p in files)
+    keys = _note_keys()
+    bad: list[str] = []
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            cited = _NOTE_CITATIONS.findall(line) + [f"[{k}]" for k in keys if f"[{k}]" in line]
+            if cited:
+                bad.append(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:"
+                           f"{n}: {', '.join(cited)}")
+    assert not bad, "internal notes cited as sources:\n" + "\n".join(bad)
+    # what `rules check` and `rules show` print: every setting, edit, code and payer source
+    report = check_pack()
+    shown = [*report.unverified, *(explain_code(rb, code) for code in sorted(rb.codes))]
+    shown += [e.source for e in rb.edits.values()] + list(rb.settings.sources.values())
+    assert not [t for t in shown if _NOTE_CITATIONS.search(t)]
+
+
+def test_j1171_overlay_holds_judgement_only(rb: Rulebook) -> None:
+    """The CMS facts of J1171 come from the built-in HCPCS Jan 2026 and MUE 2026-04-01 data; its
+    overlay restates only the keys every code file must have, and they agree with the data."""
+    own = rule(rb, "J1171")
+    assert own.verified and own.mue_practitioner is None and own.mue_outpatient is None
+    assert own.short == "" and own.action_effective is None and own.terminated is None
+    assert [look.code for look in own.lookalikes] == ["J1170"] and "J1170" in own.note
+    assert not [p for p in check_pack().problems if "J1171" in p]
+    shown = explain_code(rb, "J1171")
+    assert "Inj, hydromorphone, 0.1 mg" in shown  # the short descriptor: from the CMS data only
+    assert "MUE practitioner: 240 (MAI 3" in shown and "extract" not in shown
 
 
 def test_judgement_entries_are_flagged_unverified(rb: Rulebook) -> None:
