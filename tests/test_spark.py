@@ -241,6 +241,27 @@ def test_a_stream_answers_each_landed_file_once_across_a_restart(
         for p in (checkpoint / "scrub837").glob("batch-*.done.json")} - set(first_batches)
 
 
+def test_a_replayed_batch_that_was_answered_writes_nothing(spark: SparkSession,
+                                                           tmp_path: Path) -> None:
+    """A query stopped after a batch was answered but before Spark committed it replays that
+    batch on restart: its answers stay as they are (not renamed over again)."""
+    from scrub837.pipeline import OutputOptions
+    from scrub837.spark._stream import BINARY_FILE_SCHEMA, _Batches
+    from scrub837.spark._tasks import RuleOptions
+
+    landing, out, checkpoint = tmp_path / "landing", tmp_path / "out", tmp_path / "checkpoint"
+    landing.mkdir()
+    _drop(landing, SAMPLES / "837p_clean.837", "837p_clean.837")
+    batch = spark.read.format("binaryFile").schema(BINARY_FILE_SCHEMA).load(str(landing))
+    run = _Batches(out, checkpoint, RuleOptions(), OutputOptions(now=NOW), 1 << 24, None, None)
+    run(batch.select("path", "length"), 0)
+    first = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.iterdir()}
+    assert "837p_clean.837.277" in first
+    run(batch.select("path", "length"), 0)  # the replay
+    assert {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.iterdir()} == first
+    assert [Path(n).name for n in _answered(checkpoint)] == ["837p_clean.837"]
+
+
 def test_the_command_prints_what_the_cli_prints(spark: SparkSession, tmp_path: Path) -> None:
     files = [str(SAMPLES / n) for n in ("837p_defects.837", "837p_clean.837", "bad_4010.837")]
     code, printed = _cli(files, tmp_path / "cli", now=None)  # both on today's date

@@ -8,7 +8,9 @@ are written idempotently: every output is renamed into place whole, and the batc
 control numbers are fixed by a ledger in the checkpoint (``scrub837/batch-N.json``: reserved
 from ``scrub837/control.json`` the first time batch N runs, reused on a replay), so a replay
 writes the same bytes again. When the batch is done, ``scrub837/batch-N.done.json`` lists the
-files it answered (name, exit code, outputs): the record of "answered exactly once".
+files it answered (name, exit code, outputs): the record of "answered exactly once"; a replay
+of a batch that has it (the query stopped after the batch was answered, before Spark committed
+it) writes nothing.
 
 Files must appear in the landing folder whole: write them elsewhere (or under a name starting
 with ``.`` or ``_``, which Spark ignores) and rename them in. A file is taken once by its path:
@@ -69,6 +71,9 @@ class _Batches:
         return []
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        done = self.ledger / f"batch-{batch_id}.done.json"
+        if done.exists():  # answered whole before a stop that came ahead of Spark's commit:
+            return  # a replay of it would rename the same bytes over its answers again
         spark = batch.sparkSession
         listing = [(str(r["path"]), int(r["length"]))
                    for r in batch.select("path", "length").collect()]
@@ -95,7 +100,7 @@ class _Batches:
         answered = [{"file": r["file"], "exit_code": r["exit_code"],
                      "outputs": list(r["outputs"]), "error": r["error"]}
                     for r in result.files.collect()]
-        _write_json(self.ledger / f"batch-{batch_id}.done.json", answered)
+        _write_json(done, answered)
 
 
 def scrub_stream(spark: SparkSession, landing_dir: str, out_dir: str | Path,
