@@ -6,7 +6,7 @@ segments it was built from, so every field can be traced to a segment ordinal an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from scrub837.x12.lexer import Delimiters, Segment
@@ -113,7 +113,14 @@ class HlBlock:
 
     def slim(self) -> "HlBlock":
         """Only the HL and NM1 segments (what the 277CA and reports read)."""
-        return HlBlock(tuple(s for s in self.segments if s.elements[0] in ("HL", "NM1")))
+        done = _slimmed.get(id(self))
+        if done is not None and done[0] is self:  # the loop shared by the claims before
+            return done[1]
+        slim = HlBlock(tuple(s for s in self.segments if s.elements[0] in ("HL", "NM1")))
+        if len(_slimmed) >= 64:
+            _slimmed.clear()
+        _slimmed[id(self)] = (self, slim)  # the block is held, so its id is not reused
+        return slim
 
     def nm1(self, entity: str) -> Segment | None:
         for seg in self.segments:
@@ -167,6 +174,11 @@ class Drug:
         return next((r.get(2) for r in self.refs if r.get(1) == "XZ"), "")
 
 
+#: HlBlock.slim's recent answers by identity: every claim of a billing provider or subscriber
+#: shares its block, so a transaction's slim records share one slim block too
+_slimmed: dict[int, tuple[HlBlock, HlBlock]] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceLine:
     """Loop 2400 (LX .. before the next LX/CLM/HL/SE), with its 2410 drug when present."""
@@ -195,7 +207,8 @@ class ServiceLine:
     @property
     def code(self) -> str:
         """SV101-2 / SV202-2."""
-        return self._proc(2)
+        proc = self.proc  # read by every edit of a drug line: inline, not through _proc
+        return proc[1] if len(proc) > 1 else ""
 
     @property
     def modifiers(self) -> tuple[str, ...]:
@@ -292,11 +305,14 @@ class Claim:
         and the last segment, and the lines not in ``keep_lines``): what a transaction holds
         until its SE when the outputs were streamed."""
         segs = self.segments
-        return replace(self, segments=(segs[0], segs[-1]) if len(segs) > 1 else segs,
-                       lines=tuple(ln for ln in self.lines if ln.line_number in keep_lines),
-                       diagnoses=(), span_dates=self.date_range(),
-                       provider=self.provider.slim(), subscriber=self.subscriber.slim(),
-                       patient=self.patient.slim() if self.patient is not None else None)
+        return Claim(  # every field named (dataclasses.replace would look them up per call)
+            file=self.file, header=self.header, provider=self.provider.slim(),
+            subscriber=self.subscriber.slim(),
+            patient=self.patient.slim() if self.patient is not None else None,
+            segments=(segs[0], segs[-1]) if len(segs) > 1 else segs, diagnoses=(),
+            prior_auth=self.prior_auth, statement_dates=self.statement_dates,
+            lines=tuple(ln for ln in self.lines if ln.line_number in keep_lines),
+            sequence=self.sequence, span_dates=self.date_range())
 
     @property
     def envelope(self) -> Envelope:
