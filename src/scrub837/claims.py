@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from scrub837.x12.lexer import Delimiters, Segment
 
@@ -18,6 +19,7 @@ ICD9_QUALIFIERS = frozenset({"BK", "BF", "BJ", "PR", "BN"})
 POINTER_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 
 
+@lru_cache(maxsize=4096)  # a file's dates repeat
 def _valid_date(text: str) -> bool:
     if len(text) != 8 or not text.isdigit():
         return False
@@ -124,7 +126,8 @@ class HlBlock:
 
     def nm1(self, entity: str) -> Segment | None:
         for seg in self.segments:
-            if seg.id == "NM1" and seg.get(1) == entity:
+            elements = seg.elements
+            if elements[0] == "NM1" and len(elements) > 1 and elements[1] == entity:
                 return seg
         return None
 
@@ -159,7 +162,8 @@ class Drug:
 
     @property
     def ndc(self) -> str:
-        return self.lin.get(3)
+        elements = self.lin.elements
+        return elements[3] if len(elements) > 3 else ""
 
     @property
     def quantity(self) -> str:
@@ -251,24 +255,35 @@ class ServiceLine:
             return ()
         return tuple(p for p in self.sv.components(7) if p)
 
+    # the accessors below are read many times per line: Segment.get inlined
+
     @property
     def line_number(self) -> str:
-        return self.lx.get(1) if self.lx else str(self.index)
+        if self.lx:
+            elements = self.lx.elements
+            return elements[1] if len(elements) > 1 else ""
+        return str(self.index)
 
     @property
     def line_control(self) -> str:
         """REF*6R, the line item control number echoed in 277CA REF*FJ."""
-        return self.ref_6r.get(2) if self.ref_6r else ""
+        if self.ref_6r:
+            elements = self.ref_6r.elements
+            return elements[2] if len(elements) > 2 else ""
+        return ""
 
     @property
     def service_date(self) -> str:
         """The first date of DTP*472 (D8, or the start of RD8), else the claim's statement dates."""
-        raw = self.dtp_472.get(3) if self.dtp_472 else self.claim_dates
+        raw = self.service_dates
         return raw.split("-")[0] if raw else ""
 
     @property
     def service_dates(self) -> str:
-        return self.dtp_472.get(3) if self.dtp_472 else self.claim_dates
+        if self.dtp_472:
+            elements = self.dtp_472.elements
+            return elements[3] if len(elements) > 3 else ""
+        return self.claim_dates
 
 
 @dataclass(frozen=True, slots=True)

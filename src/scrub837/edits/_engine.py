@@ -8,10 +8,10 @@ One edit raising on odd data becomes an ``ENGINE_ERROR`` finding, never a crash.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from scrub837.claims import Claim, ServiceLine
 from scrub837.findings import Finding, Location, Severity, Stc
@@ -61,6 +61,17 @@ class Edit(Protocol):
     def __call__(self, claim: Claim, ctx: EditContext) -> Iterable[Hit]: ...
 
 
+_F = TypeVar("_F", bound=Callable[..., Iterable[Hit]])
+
+
+def drug_lines_only(func: _F) -> _F:
+    """Marks a built-in edit that finds nothing on a claim without drug lines (it reads only
+    ``ctx.drug_lines``, and nothing before that loop can fail): the engine skips it for such
+    claims, the short path of a claim with no drug line."""
+    func.__dict__["drug_lines_only"] = True
+    return func
+
+
 class _Safe(dict[str, object]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -108,9 +119,11 @@ class Engine:
         self._extra: dict[str, EditDef] = {}
         for edit in self.edits:
             self._extra.update(edit.definitions)
-        # a built-in edit is called as its function (one frame less per edit and claim)
-        self._calls = tuple((edit, edit.func if isinstance(edit, NamedEdit) else edit)
-                            for edit in self.edits)
+        # a built-in edit is called as its function (one frame less per edit and claim), and
+        # one marked drug_lines_only is skipped on a claim without drug lines
+        self._calls = tuple(
+            (edit, edit.func, bool(getattr(edit.func, "drug_lines_only", False)))
+            if isinstance(edit, NamedEdit) else (edit, edit, False) for edit in self.edits)
 
     def context(self, claim: Claim) -> EditContext:
         rb = self.rulebook
@@ -120,7 +133,10 @@ class Engine:
     def check(self, claim: Claim) -> tuple[Finding, ...]:
         ctx = self.context(claim)
         out: list[Finding] = []
-        for edit, call in self._calls:
+        no_drug = not ctx.drug_lines
+        for edit, call, drug_only in self._calls:
+            if drug_only and no_drug:
+                continue
             try:
                 hits = list(call(claim, ctx))  # type: ignore[operator]
             except Exception as exc:  # one edit failing is a finding, never a crash
