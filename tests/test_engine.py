@@ -101,3 +101,4 @@ def _claims_or_none(read: object, path: Path) -> list[Claim]:
         return list(read(path.read_bytes()))  # type: ignore[operator]
     except Exception:  # a sample that cannot be read (they include such files)
         return []
+
