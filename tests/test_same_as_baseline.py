@@ -4,8 +4,9 @@ normalises them).
 
 The baseline's ``src/`` and ``rules/`` are taken from git (``git archive``) into a temporary
 folder and run in a subprocess next to today's code, on the same inputs: the hostile corpus,
-every sample, every public corpus file beside the project (``../shared/corpus``) and two
-generated files (837P and 837I, several transactions). Compared: every file of
+every sample, every public corpus file beside the project (``../shared/corpus``) and three
+generated files (837P and 837I in several transactions, and one transaction large enough to
+spool). Compared: every file of
 ``scrub --out``, the ``--format json`` stream, ``extract``'s stream, and the exit codes.
 
 ``BASELINE`` is the commit before the speed work of issue 14. A change that is *meant* to change
@@ -70,10 +71,13 @@ def _inputs(folder: Path) -> list[str]:
         for i, p in enumerate(sorted(q for q in CORPUS.rglob("*") if q.is_file())):
             if p.suffix.lower() in (".837", ".837i", ".x12", ".txt"):
                 put(f"corpus{i:02d}-{p.name}", p.read_bytes())
-    for kind, claims in (("P", 3000), ("I", 1500)):
-        out = folder / f"generated-{kind}.837"
+    # 837P and 837I in several transactions, and one transaction over SPOOL_LIMIT (5,000
+    # claims), whose slim records go through the spool
+    for label, kind, claims, per_st in (("P", "P", 3000, 700), ("I", "I", 1500, 700),
+                                        ("spooled", "P", 5200, 6000)):
+        out = folder / f"generated-{label}.837"
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--kind", kind,
-                        "--claims", str(claims), "--seed", "14", "--claims-per-st", "700",
+                        "--claims", str(claims), "--seed", "14", "--claims-per-st", str(per_st),
                         "--out", str(out)], check=True)
         names.append(str(out))
     return names
@@ -99,7 +103,7 @@ def test_every_output_is_the_baselines(tmp_path: Path) -> None:
             (tmp_path / f"{label}.{command[0]}").write_bytes(f"exit {code}\n".encode() + out)
     names = assert_same_outputs(tmp_path / "before", tmp_path / "after")
     assert len(names) >= len(inputs)  # every input has an answer
-    for kind in ("P", "I"):  # the generated files have every output
+    for kind in ("P", "I", "spooled"):  # the generated files have every output
         assert {f"generated-{kind}.837.{ext}" for ext in ("277", "report.html", "report.json",
                 "accepted.837", "rejected.837")} <= set(names)
     for suffix in ("summary", "code", "scrub", "extract"):
