@@ -80,7 +80,7 @@ class _Safe(dict[str, object]):
 def _render(template: str, values: Mapping[str, object]) -> str:
     if not template:
         return ""
-    return template.format_map(_Safe(values))
+    return template.format_map(values if isinstance(values, _Safe) else _Safe(values))
 
 
 ENGINE_ERROR = "ENGINE_ERROR"
@@ -169,7 +169,7 @@ class Engine:
                  definition: EditDef) -> Finding:
         line = hit.line
         seg = hit.segment or (line.sv if line is not None else None) or claim.clm
-        values = {"code": line.code if line is not None else "", **hit.values}
+        values = _Safe({"code": line.code if line is not None else "", **hit.values})  # 3 uses
         return Finding(
             rule_id=hit.rule_id,
             severity=definition.severity,
