@@ -63,3 +63,42 @@ def test_control_numbers_persist_across_runs(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
     isa13 = [(out / r / "837p_clean.837.277").read_text()[90:99] for r in ("a", "b")]
     assert isa13[0] != isa13[1] and all(x.isdigit() for x in isa13)
+
+
+def test_edits_marked_drug_lines_only_find_nothing_without_drug_lines() -> None:
+    """The short path is sound: every edit the engine skips on a claim without drug lines
+    finds nothing on such a claim (each sample claim, checked as if it had none), and an
+    unmarked edit (a plugin's) is never skipped."""
+    from dataclasses import replace
+
+    from scrub837 import read_claims
+    from scrub837.edits import Engine
+
+    engine = Scrubber().engine
+    marked = [e for e in builtin_edits()
+              if getattr(getattr(e, "func", None), "drug_lines_only", False)]
+    assert len(marked) >= 10
+    claims = [c for p in sorted(SAMPLES.glob("*.837")) for c in _claims_or_none(read_claims, p)]
+    assert len(claims) > 10
+    for claim in claims:
+        ctx = replace(engine.context(claim), drug_lines=())
+        for edit in marked:
+            assert list(edit(claim, ctx)) == [], (edit.name, claim.clm01)
+    calls: list[str] = []
+
+    def counting(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+        calls.append(claim.clm01)
+        return iter(())
+
+    plain = replace(claims[0], lines=())  # a claim without drug lines
+    assert not engine.context(plain).drug_lines
+    Engine(engine.rulebook, (NamedEdit("test.counting", counting),)).check(plain)
+    assert calls == [plain.clm01]
+
+
+def _claims_or_none(read: object, path: Path) -> list[Claim]:
+    try:
+        return list(read(path.read_bytes()))  # type: ignore[operator]
+    except Exception:  # a sample that cannot be read (they include such files)
+        return []
+

@@ -305,3 +305,12 @@ def test_control_numbers_continue_across_runs(tmp_path: Path) -> None:
     first, second = once(1), once(2)
     assert first != second and int(second) > int(first)
     assert (tmp_path / "work" / ".control-numbers.json").exists()
+
+
+def test_the_watch_commands_defaults_are_the_watchers() -> None:
+    """``scrub837.commands.watch`` repeats two defaults so that building the parser (every
+    command's start-up) does not import the watcher."""
+    from scrub837 import watch
+    from scrub837.commands import watch as command
+
+    assert (command.SETTLE, command.INCOMPLETE_AFTER) == (watch.SETTLE, watch.INCOMPLETE_AFTER)

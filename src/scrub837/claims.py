@@ -6,8 +6,9 @@ segments it was built from, so every field can be traced to a segment ordinal an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from scrub837.x12.lexer import Delimiters, Segment
 
@@ -18,6 +19,7 @@ ICD9_QUALIFIERS = frozenset({"BK", "BF", "BJ", "PR", "BN"})
 POINTER_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 
 
+@lru_cache(maxsize=4096)  # a file's dates repeat
 def _valid_date(text: str) -> bool:
     if len(text) != 8 or not text.isdigit():
         return False
@@ -113,11 +115,19 @@ class HlBlock:
 
     def slim(self) -> "HlBlock":
         """Only the HL and NM1 segments (what the 277CA and reports read)."""
-        return HlBlock(tuple(s for s in self.segments if s.elements[0] in ("HL", "NM1")))
+        done = _slimmed.get(id(self))
+        if done is not None and done[0] is self:  # the loop shared by the claims before
+            return done[1]
+        slim = HlBlock(tuple(s for s in self.segments if s.elements[0] in ("HL", "NM1")))
+        if len(_slimmed) >= 64:
+            _slimmed.clear()
+        _slimmed[id(self)] = (self, slim)  # the block is held, so its id is not reused
+        return slim
 
     def nm1(self, entity: str) -> Segment | None:
         for seg in self.segments:
-            if seg.id == "NM1" and seg.get(1) == entity:
+            elements = seg.elements
+            if elements[0] == "NM1" and len(elements) > 1 and elements[1] == entity:
                 return seg
         return None
 
@@ -152,7 +162,8 @@ class Drug:
 
     @property
     def ndc(self) -> str:
-        return self.lin.get(3)
+        elements = self.lin.elements
+        return elements[3] if len(elements) > 3 else ""
 
     @property
     def quantity(self) -> str:
@@ -165,6 +176,11 @@ class Drug:
     @property
     def prescription(self) -> str:
         return next((r.get(2) for r in self.refs if r.get(1) == "XZ"), "")
+
+
+#: HlBlock.slim's recent answers by identity: every claim of a billing provider or subscriber
+#: shares its block, so a transaction's slim records share one slim block too
+_slimmed: dict[int, tuple[HlBlock, HlBlock]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +211,8 @@ class ServiceLine:
     @property
     def code(self) -> str:
         """SV101-2 / SV202-2."""
-        return self._proc(2)
+        proc = self.proc  # read by every edit of a drug line: inline, not through _proc
+        return proc[1] if len(proc) > 1 else ""
 
     @property
     def modifiers(self) -> tuple[str, ...]:
@@ -238,24 +255,35 @@ class ServiceLine:
             return ()
         return tuple(p for p in self.sv.components(7) if p)
 
+    # the accessors below are read many times per line: Segment.get inlined
+
     @property
     def line_number(self) -> str:
-        return self.lx.get(1) if self.lx else str(self.index)
+        if self.lx:
+            elements = self.lx.elements
+            return elements[1] if len(elements) > 1 else ""
+        return str(self.index)
 
     @property
     def line_control(self) -> str:
         """REF*6R, the line item control number echoed in 277CA REF*FJ."""
-        return self.ref_6r.get(2) if self.ref_6r else ""
+        if self.ref_6r:
+            elements = self.ref_6r.elements
+            return elements[2] if len(elements) > 2 else ""
+        return ""
 
     @property
     def service_date(self) -> str:
         """The first date of DTP*472 (D8, or the start of RD8), else the claim's statement dates."""
-        raw = self.dtp_472.get(3) if self.dtp_472 else self.claim_dates
+        raw = self.service_dates
         return raw.split("-")[0] if raw else ""
 
     @property
     def service_dates(self) -> str:
-        return self.dtp_472.get(3) if self.dtp_472 else self.claim_dates
+        if self.dtp_472:
+            elements = self.dtp_472.elements
+            return elements[3] if len(elements) > 3 else ""
+        return self.claim_dates
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,11 +320,14 @@ class Claim:
         and the last segment, and the lines not in ``keep_lines``): what a transaction holds
         until its SE when the outputs were streamed."""
         segs = self.segments
-        return replace(self, segments=(segs[0], segs[-1]) if len(segs) > 1 else segs,
-                       lines=tuple(ln for ln in self.lines if ln.line_number in keep_lines),
-                       diagnoses=(), span_dates=self.date_range(),
-                       provider=self.provider.slim(), subscriber=self.subscriber.slim(),
-                       patient=self.patient.slim() if self.patient is not None else None)
+        return Claim(  # every field named (dataclasses.replace would look them up per call)
+            file=self.file, header=self.header, provider=self.provider.slim(),
+            subscriber=self.subscriber.slim(),
+            patient=self.patient.slim() if self.patient is not None else None,
+            segments=(segs[0], segs[-1]) if len(segs) > 1 else segs, diagnoses=(),
+            prior_auth=self.prior_auth, statement_dates=self.statement_dates,
+            lines=tuple(ln for ln in self.lines if ln.line_number in keep_lines),
+            sequence=self.sequence, span_dates=self.date_range())
 
     @property
     def envelope(self) -> Envelope:

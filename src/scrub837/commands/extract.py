@@ -20,6 +20,8 @@ from scrub837.commands._inputs import (
 from scrub837.extract import line_record
 from scrub837.reader import ReadFailure, TransactionEnd
 
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # one encoder for the run
+
 
 def register(sub: "argparse._SubParsersAction[Any]") -> None:
     p = sub.add_parser("extract", help="print every drug line as JSON (one object per line)",
@@ -80,7 +82,7 @@ def _extract(name: str, is_drug: Callable[[str], bool], args: argparse.Namespace
                 for line in item.lines:
                     if args.all_lines or is_drug(line.code):
                         record = line_record(item, line, show_phi=args.show_phi)
-                        stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
+                        stdout.write(_ENCODE(record) + "\n")
             elif isinstance(item, TransactionEnd):
                 if item.supported:
                     transactions += 1

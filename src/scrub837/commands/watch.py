@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from scrub837.commands._options import (
     ack_config,
@@ -15,12 +15,17 @@ from scrub837.commands._options import (
     make_scrubber,
 )
 from scrub837.edits import PluginError
-from scrub837.logging import configure_logging
 from scrub837.outputs.control import ControlNumbers
 from scrub837.pipeline import OutputOptions
 from scrub837.rulebook import RulePackError, default_pack
-from scrub837.watch import INCOMPLETE_AFTER, SETTLE, WatchConfig, Watcher, WatchSetupError
 
+if TYPE_CHECKING:
+    from scrub837.watch import WatchConfig, Watcher
+
+# The watcher and structlog are imported when ``watch`` runs, not when any command's parser is
+# built (start-up of ``scrub``); these defaults are scrub837.watch's (a test checks they agree).
+SETTLE = 10.0
+INCOMPLETE_AFTER = 1800.0
 EXIT_USAGE = 2
 
 
@@ -81,6 +86,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from scrub837.logging import configure_logging
+    from scrub837.watch import WatchConfig, Watcher
+
     configure_logging(args.log_level, json=None if args.log_format is None
                       else args.log_format == "json", stream=stderr)
     inbox = Path(args.inbox)
@@ -119,6 +127,8 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _build(config: WatchConfig, args: argparse.Namespace, stderr: TextIO) -> Watcher | int:
+    from scrub837.watch import Watcher, WatchSetupError
+
     try:
         return Watcher(config, lambda: make_scrubber(args))
     except PluginError as exc:

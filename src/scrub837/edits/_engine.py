@@ -8,10 +8,10 @@ One edit raising on odd data becomes an ``ENGINE_ERROR`` finding, never a crash.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from scrub837.claims import Claim, ServiceLine
 from scrub837.findings import Finding, Location, Severity, Stc
@@ -61,6 +61,17 @@ class Edit(Protocol):
     def __call__(self, claim: Claim, ctx: EditContext) -> Iterable[Hit]: ...
 
 
+_F = TypeVar("_F", bound=Callable[..., Iterable[Hit]])
+
+
+def drug_lines_only(func: _F) -> _F:
+    """Marks a built-in edit that finds nothing on a claim without drug lines (it reads only
+    ``ctx.drug_lines``, and nothing before that loop can fail): the engine skips it for such
+    claims, the short path of a claim with no drug line."""
+    func.__dict__["drug_lines_only"] = True
+    return func
+
+
 class _Safe(dict[str, object]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -69,7 +80,7 @@ class _Safe(dict[str, object]):
 def _render(template: str, values: Mapping[str, object]) -> str:
     if not template:
         return ""
-    return template.format_map(_Safe(values))
+    return template.format_map(values if isinstance(values, _Safe) else _Safe(values))
 
 
 ENGINE_ERROR = "ENGINE_ERROR"
@@ -108,6 +119,11 @@ class Engine:
         self._extra: dict[str, EditDef] = {}
         for edit in self.edits:
             self._extra.update(edit.definitions)
+        # a built-in edit is called as its function (one frame less per edit and claim), and
+        # one marked drug_lines_only is skipped on a claim without drug lines
+        self._calls = tuple(
+            (edit, edit.func, bool(getattr(edit.func, "drug_lines_only", False)))
+            if isinstance(edit, NamedEdit) else (edit, edit, False) for edit in self.edits)
 
     def context(self, claim: Claim) -> EditContext:
         rb = self.rulebook
@@ -117,9 +133,12 @@ class Engine:
     def check(self, claim: Claim) -> tuple[Finding, ...]:
         ctx = self.context(claim)
         out: list[Finding] = []
-        for edit in self.edits:
+        no_drug = not ctx.drug_lines
+        for edit, call, drug_only in self._calls:
+            if drug_only and no_drug:
+                continue
             try:
-                hits = list(edit(claim, ctx))
+                hits = list(call(claim, ctx))  # type: ignore[operator]
             except Exception as exc:  # one edit failing is a finding, never a crash
                 out.append(self._finding(
                     Hit(ENGINE_ERROR, values={"edit": edit.name, "error": type(exc).__name__}),
@@ -150,7 +169,7 @@ class Engine:
                  definition: EditDef) -> Finding:
         line = hit.line
         seg = hit.segment or (line.sv if line is not None else None) or claim.clm
-        values = {"code": line.code if line is not None else "", **hit.values}
+        values = _Safe({"code": line.code if line is not None else "", **hit.values})  # 3 uses
         return Finding(
             rule_id=hit.rule_id,
             severity=definition.severity,

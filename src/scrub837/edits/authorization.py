@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scrub837.claims import Claim
-from scrub837.edits._engine import EditContext, Hit
+from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 
 
+@drug_lines_only
 def prior_authorization(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     needs = ctx.overlay.prior_auth
     if not needs:
@@ -18,6 +19,7 @@ def prior_authorization(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
             yield Hit("AUTH_MISSING", line, values={"payer": ctx.overlay.name})
 
 
+@drug_lines_only
 def place_of_service(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     limits = ctx.overlay.pos_allowed
     if not limits:

@@ -8,7 +8,7 @@ from datetime import date
 
 from scrub837 import icd10
 from scrub837.claims import Claim, Diagnosis, ServiceLine
-from scrub837.edits._engine import EditContext, Hit
+from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 from scrub837.edits._util import line_date
 
 
@@ -19,6 +19,7 @@ def icd10_status(code: str) -> str:
     return icd10.status(code)
 
 
+@drug_lines_only
 def dx_pointers(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     count = sum(1 for d in claim.diagnoses if d.position)
     for line in ctx.drug_lines:
@@ -39,6 +40,7 @@ def _claim_date(claim: Claim) -> date | None:
     return max(dates) if dates else None
 
 
+@drug_lines_only
 def dx_codes(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     if not ctx.drug_lines:
         return
@@ -69,6 +71,7 @@ def _pointed(claim: Claim, line: ServiceLine) -> list[Diagnosis]:
     return [by_position[int(p)] for p in line.dx_pointers if p.isdigit() and int(p) in by_position]
 
 
+@drug_lines_only
 def dx_supports_drug(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     for line in ctx.drug_lines:
         rule = ctx.rule(line.code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scrub837.claims import Claim, ServiceLine
-from scrub837.edits._engine import EditContext, Hit
+from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 from scrub837.edits._util import line_date
 
 
@@ -17,6 +17,7 @@ def _mod_element(line: ServiceLine, modifier: str) -> str:
         return f"{base}-2"
 
 
+@drug_lines_only
 def jw_jz(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     settings = ctx.rulebook.settings
     groups: dict[tuple[str, str], list[ServiceLine]] = {}
@@ -51,6 +52,7 @@ def jw_jz(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
                                   "since": settings.jw_jz_required_from.isoformat()})
 
 
+@drug_lines_only
 def misplaced_modifiers(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     settings = ctx.rulebook.settings
     not_for_drugs = settings.modifiers_not_on_drug_lines

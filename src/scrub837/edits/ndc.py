@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scrub837.claims import Claim, ServiceLine
-from scrub837.edits._engine import EditContext, Hit
+from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 from scrub837.edits._util import number
 from scrub837.rulebook._classes import ndc_required_by_class
 
@@ -34,6 +34,7 @@ def ndc_required(line: ServiceLine, ctx: EditContext, claim: Claim | None = None
     return bool(ctx.rulebook.settings.ndc_required_default)
 
 
+@drug_lines_only
 def ndc_present(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     for line in ctx.drug_lines:
         rule = ctx.rule(line.code)
@@ -42,6 +43,7 @@ def ndc_present(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
             yield Hit("NDC_MISSING", line)
 
 
+@drug_lines_only
 def ndc_form(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     settings = ctx.rulebook.settings
     for line in ctx.drug_lines:
@@ -91,6 +93,7 @@ def _eleven(ndc: str) -> str:
     return ""
 
 
+@drug_lines_only
 def ndc_matches_code(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     for line in ctx.drug_lines:
         drug = line.drug

@@ -11,6 +11,7 @@ from decimal import Decimal
 from scrub837.claims import Claim
 from scrub837.edits._engine import EditContext, Hit
 from scrub837.edits._util import ccyymmdd, number
+from scrub837.x12.lexer import Segment
 
 # X12 basic and extended character sets are printable ASCII; anything else is suspect.
 _BAD_CHAR = re.compile(r"[\x00-\x1f\x7f-\xff]")
@@ -105,6 +106,11 @@ def line_controls(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
         seen.add(control)
 
 
+#: loops of segments found clean, by identity: the reader gives every claim of a billing
+#: provider or subscriber the same tuple, so each shared loop is searched once, not per claim
+_clean_loops: dict[int, tuple[Segment, ...]] = {}
+
+
 def characters(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     """Control and non-ASCII characters in the claim and in the loops it belongs to: the
     billing provider (2000A/2010Ax), the subscriber (2000B/2010Bx) and the patient (2000C/2010CA).
@@ -115,8 +121,15 @@ def characters(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     if claim.patient is not None:
         blocks.append(claim.patient.segments)
     blocks.append(claim.segments)
+    clean = _clean_loops
     for segments in blocks:
+        if clean.get(id(segments)) is segments:
+            continue  # a shared loop (2000A/2000B) already found clean for an earlier claim
         if not search("".join("".join(seg.elements) for seg in segments)):
+            if segments is not claim.segments:
+                if len(clean) >= 64:
+                    clean.clear()
+                clean[id(segments)] = segments  # held, so its id is not reused while kept
             continue  # one search per loop, then per segment only where it found one
         for seg in segments:
             if not search("".join(seg.elements)):

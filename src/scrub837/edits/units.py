@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from decimal import ROUND_CEILING, Decimal
 
 from scrub837.claims import Claim, ServiceLine
-from scrub837.edits._engine import EditContext, Hit
+from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 from scrub837.edits._util import ccyymmdd, number, plain
 from scrub837.rulebook._model import CTP_UNIT_NAMES
 
@@ -15,6 +15,7 @@ def _units_element(line: ServiceLine) -> str:
     return "SV205" if line.is_institutional else "SV104"
 
 
+@drug_lines_only
 def units_value(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     for line in ctx.drug_lines:
         element = _units_element(line)
@@ -48,6 +49,7 @@ def _units(line: ServiceLine) -> Decimal:
     return units if units is not None and units > 0 else Decimal(0)
 
 
+@drug_lines_only
 def units_over_day_max(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     """The MUE of the claim's setting, MAI-aware: MAI 1 holds each line to the value; MAI 2
     and 3 sum the lines of a code and date of service (administered and JW waste lines
@@ -114,6 +116,7 @@ def _expected_units(line: ServiceLine, ctx: EditContext) -> tuple[Decimal, str] 
     return None
 
 
+@drug_lines_only
 def units_match_ndc_quantity(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     for line in ctx.drug_lines:
         billed = number(line.units)

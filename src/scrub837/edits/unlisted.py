@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from scrub837.claims import Claim
-from scrub837.edits._engine import EditContext, Hit
+from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 
 _NDC = re.compile(r"(?<!\d)(\d{11}|\d{4,5}-\d{3,4}-\d{1,2})(?!\d)")
 # A dose as people write it: "50MG", "0.9 %", "0.9%see NDC#", "1,000 UNITS", "5MG/ML", "10MGNDC".
@@ -35,6 +35,7 @@ def missing_parts(description: str, ndc_in_2410: bool = False) -> list[str]:
     return missing
 
 
+@drug_lines_only
 def unlisted_drug(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     for line in ctx.drug_lines:
         rule = ctx.rule(line.code)

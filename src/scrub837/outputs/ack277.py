@@ -29,6 +29,9 @@ from scrub837.x12.lexer import Segment
 #: placeholders like <NDC>): replaced by spaces in every value copied into the 277CA.
 _BAD = str.maketrans({c: " " for c in "*:^~\r\n|<>{!"})
 _NOT_PRINTABLE = re.compile(r"[^ -~]+")
+#: a value ``clean`` leaves as it is: printable ASCII words, none of _BAD, single spaces between
+_PLAIN = re.compile(r"(?:[\x22-\x29\x2b-\x39\x3b\x3d\x3f-\x5d\x5f-\x7a\x7d]+"
+                    r"(?: [\x22-\x29\x2b-\x39\x3b\x3d\x3f-\x5d\x5f-\x7a\x7d]+)*)?").fullmatch
 STC12_MAX = 264
 SOURCE_ENTITIES = ("AY", "PR")  # 2100A NM101: clearinghouse or payer
 SOURCE_QUALIFIERS = ("46", "FI", "PI", "XV")  # 2100A NM108
@@ -55,6 +58,8 @@ class AckConfig:
 
 def clean(value: str, limit: int = 80) -> str:
     """A value copied into the 277CA: no delimiter or control characters, bounded length."""
+    if len(value) <= limit and _PLAIN(value) is not None:
+        return value  # nothing to remove or collapse (most values): the same string
     text = _NOT_PRINTABLE.sub("", value.translate(_BAD))
     return " ".join(text.split())[:limit]
 

@@ -22,8 +22,12 @@ from scrub837.results import ClaimResult, FileSummary, TransactionResult
 SCHEMA = "scrub837.report/1"
 
 
+#: one encoder for the whole run (json.dumps with options builds one per call): same bytes
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
+
+
 def _dumps(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return _ENCODE(value).encode("ascii")
 
 
 def _person(claim: Claim, show_phi: bool) -> dict[str, str]:
