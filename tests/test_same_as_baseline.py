@@ -30,7 +30,7 @@ from tests.compare import assert_same_outputs
 from tests.conftest import ROOT, SAMPLES, SHARED
 from tests.hostile.corpus import CASES
 
-BASELINE = "6dc4e0e8c7e012e5cf0760b765dac14dae5b14c8"
+BASELINE = "683e5b1a7f76d330ae5bf8b890cbd3ed8ae3508d"
 CORPUS = SHARED / "corpus"
 
 _RUN = ("import sys; sys.path.insert(0, sys.argv[1]); from scrub837.cli import run; "
