@@ -67,7 +67,7 @@ class _Exit(Exception):
 def build_parser(stdout: TextIO) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="scrub837",
-        description="Pre-scrub X12 837P/837I claim files for J-code drug-line edits.",
+        description="Pre-scrub X12 837P/837I claim files for drug-line edits (J-codes and every code CMS prices as a drug).",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)

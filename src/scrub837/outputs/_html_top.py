@@ -87,7 +87,7 @@ def page_top(title: str, show_phi: bool, json_name: str, limits: ReportLimits,
               else E.span("Patient names and ids are shown (--show-phi)."))
     out: list[etree._Element] = [
         E.h1(safe(title)),
-        E.p({"class": "sub"}, "Pre-scrub of J-code drug lines: ", safe(s.file), ". ", masked)]
+        E.p({"class": "sub"}, "Pre-scrub of drug lines (J-codes and the codes CMS prices as drugs): ", safe(s.file), ". ", masked)]
     held = dollars(s.charges_held)
     out.append(E.p({"class": "verdict"}, E.strong("No claim was answered.")) if not s.claims
                else E.p({"class": "verdict"},
