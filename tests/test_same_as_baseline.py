@@ -30,7 +30,7 @@ from tests.compare import assert_same_outputs
 from tests.conftest import ROOT, SAMPLES, SHARED
 from tests.hostile.corpus import CASES
 
-BASELINE = "683e5b1a7f76d330ae5bf8b890cbd3ed8ae3508d"
+BASELINE = "8d7e9b3e5240775a2b883efbdc6f659947c85aa3"
 CORPUS = SHARED / "corpus"
 
 _RUN = ("import sys; sys.path.insert(0, sys.argv[1]); from scrub837.cli import run; "
