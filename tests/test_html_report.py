@@ -136,6 +136,7 @@ def test_masks_have_a_fixed_width_and_no_delimiter(tmp_path: Path) -> None:
 
 def test_envelope_rules_have_a_description() -> None:
     assert {rule for rule, *_ in ENVELOPE} <= set(BUILTIN_TITLES)
+    assert all(title.strip() for title in BUILTIN_TITLES.values())
 
 
 def test_a_truncated_transaction_is_not_shown_as_answered(tmp_path: Path) -> None:

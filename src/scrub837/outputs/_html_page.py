@@ -17,6 +17,7 @@ from lxml import etree
 from lxml.builder import E
 
 from scrub837.outputs._html_claim import safe
+from scrub837.rulebook._catalog import ENVELOPE
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1b1f24}
@@ -63,18 +64,7 @@ a{color:#0969da}
 """
 
 #: what the envelope and file rules mean, for the reasons table (their findings carry no title)
-BUILTIN_TITLES = {
-    "X12_UNREADABLE": "The file cannot be read as X12",
-    "X12_ENVELOPE": "ISA/GS/ST envelopes do not nest",
-    "X12_CONTROL_NUMBER": "A trailer's control number does not match its header",
-    "X12_COUNT": "SE01, GE01 or IEA01 does not count what it closes",
-    "X12_VERSION_PRE_ERRATA": "GS08 names the 5010 version before the A1/A2 errata",
-    "X12_UNSUPPORTED": "Not an 837P/837I 5010 transaction",
-    "X12_STRUCTURE": "The HL hierarchy is broken",
-    "X12_IRREGULAR": "Read past an irregularity",
-    "IG_INVALID": "The implementation guide's validation rejects the transaction",
-    "ENGINE_ERROR": "An edit could not check this claim",
-}
+BUILTIN_TITLES = {rule: title for rule, title, *_ in ENVELOPE}
 
 _SAFE_CLASS = re.compile(r"[^A-Za-z0-9_-]")
 
