@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from scrub837._memo import IdentityMemo
 from scrub837.x12.lexer import Delimiters, Segment
 
 #: HI qualifiers that carry diagnoses (837P: ABK/ABF/BK/BF; 837I also ABJ/BJ, APR/PR, ABN/BN).
@@ -115,13 +116,11 @@ class HlBlock:
 
     def slim(self) -> "HlBlock":
         """Only the HL and NM1 segments (what the 277CA and reports read)."""
-        done = _slimmed.get(id(self))
-        if done is not None and done[0] is self:  # the loop shared by the claims before
-            return done[1]
+        done = _slimmed.get(self)
+        if done is not None:  # the loop shared by the claims before
+            return done
         slim = HlBlock(tuple(s for s in self.segments if s.elements[0] in ("HL", "NM1")))
-        if len(_slimmed) >= 64:
-            _slimmed.clear()
-        _slimmed[id(self)] = (self, slim)  # the block is held, so its id is not reused
+        _slimmed.put(self, slim)
         return slim
 
     def nm1(self, entity: str) -> Segment | None:
@@ -180,7 +179,7 @@ class Drug:
 
 #: HlBlock.slim's recent answers by identity: every claim of a billing provider or subscriber
 #: shares its block, so a transaction's slim records share one slim block too
-_slimmed: dict[int, tuple[HlBlock, HlBlock]] = {}
+_slimmed: IdentityMemo[HlBlock, HlBlock] = IdentityMemo()
 
 
 @dataclass(frozen=True, slots=True)

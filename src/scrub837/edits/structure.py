@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
+from scrub837._memo import IdentityMemo
 from scrub837.claims import Claim
 from scrub837.edits._engine import EditContext, Hit
 from scrub837.edits._util import ccyymmdd, number
@@ -108,7 +109,7 @@ def line_controls(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
 
 #: loops of segments found clean, by identity: the reader gives every claim of a billing
 #: provider or subscriber the same tuple, so each shared loop is searched once, not per claim
-_clean_loops: dict[int, tuple[Segment, ...]] = {}
+_clean_loops: IdentityMemo[tuple[Segment, ...], bool] = IdentityMemo()
 
 
 def characters(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
@@ -123,13 +124,11 @@ def characters(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     blocks.append(claim.segments)
     clean = _clean_loops
     for segments in blocks:
-        if clean.get(id(segments)) is segments:
+        if clean.get(segments):
             continue  # a shared loop (2000A/2000B) already found clean for an earlier claim
         if not search("".join("".join(seg.elements) for seg in segments)):
             if segments is not claim.segments:
-                if len(clean) >= 64:
-                    clean.clear()
-                clean[id(segments)] = segments  # held, so its id is not reused while kept
+                clean.put(segments, True)
             continue  # one search per loop, then per segment only where it found one
         for seg in segments:
             if not search("".join(seg.elements)):
