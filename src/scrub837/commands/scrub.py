@@ -227,6 +227,9 @@ def _print_one(args: argparse.Namespace, scrubber: Scrubber, name: str, shown: s
                 meter.claims = claims
             if lines is not None:
                 lines.add(item)
+            # a transaction's result must not live on while the next one is read (the loop
+            # variable would hold it until the next item: two transactions in memory)
+            del item
         meter.done()
     built = summary.build()
     if lines is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
+from scrub837.outputs._json import FindingEncoder, string
 from scrub837.outputs.jsonreport import summary_dict
 from scrub837.reader import EnvelopeProblem, ReadFailure
 from scrub837.results import FileSummary, TransactionResult
@@ -31,6 +32,7 @@ class JsonLinesWriter:
     def __init__(self, stream: TextIO, file: str) -> None:
         self.stream = stream
         self.file = file
+        self._findings = FindingEncoder(", ", ": ")  # json.dumps's default separators
 
     def _dump(self, record: dict[str, object]) -> str:
         return json.dumps(record) + "\n"
@@ -41,11 +43,21 @@ class JsonLinesWriter:
             st02 = item.envelope.st02
             self.stream.writelines(self._dump({"file": file, "transaction": st02,
                                                "finding": f.to_dict()}) for f in item.findings)
+            # every claim's line is the same up to its CLM01: that part is encoded once
+            head = json.dumps({"file": file, "transaction": st02})[:-1] + ', "clm01": '
+            encode = self._findings.encode_all
             batch: list[str] = []
             for c in item.claims:
-                batch.append(self._dump({
-                    "file": file, "transaction": st02, "clm01": c.claim.clm01,
-                    "verdict": c.verdict.value, "findings": [f.to_dict() for f in c.findings]}))
+                try:
+                    text = (f'{head}{string(c.claim.clm01)}, "verdict": '
+                            f'{_REJECTED if c.rejected else _ACCEPTED}, "findings": '
+                            f"{encode(c.findings)}}}\n")
+                except TypeError:  # a value json writes its own way
+                    text = self._dump({
+                        "file": file, "transaction": st02, "clm01": c.claim.clm01,
+                        "verdict": c.verdict.value,
+                        "findings": [f.to_dict() for f in c.findings]})
+                batch.append(text)
                 if len(batch) >= _BATCH:
                     self.stream.writelines(batch)
                     batch = []
@@ -59,3 +71,6 @@ class JsonLinesWriter:
 
     def close(self, summary: FileSummary) -> None:
         self.stream.write(self._dump({"file": self.file, "summary": summary_dict(summary)}))
+
+
+_REJECTED, _ACCEPTED = '"rejected"', '"accepted"'

@@ -15,11 +15,13 @@ from typing import BinaryIO
 from scrub837.claims import Claim
 from scrub837.extract import mask
 from scrub837.findings import Finding
+from scrub837.outputs._json import FindingEncoder, string
 from scrub837.reader import EnvelopeProblem, ReadFailure
 from scrub837.spool import Spool
 from scrub837.results import ClaimResult, FileSummary, TransactionResult
 
 SCHEMA = "scrub837.report/1"
+_BATCH = 256  # claims per write
 
 
 #: one encoder for the whole run (json.dumps with options builds one per call): same bytes
@@ -37,6 +39,36 @@ def _person(claim: Claim, show_phi: bool) -> dict[str, str]:
     return {"last_name": hide(nm1.get(3) if nm1 else ""),
             "first_name": hide(nm1.get(4) if nm1 else ""),
             "member_id": hide(sub.get(9) if sub else "")}
+
+
+_REJECTED, _ACCEPTED = '"rejected"', '"accepted"'
+
+
+def _claim_text(c: ClaimResult, findings: str, lines: str, show_phi: bool) -> str:
+    """A claim's object as ``_dumps`` writes it, from encoded strings (``findings`` and
+    ``lines``: the JSON arrays)."""
+    claim = c.claim
+    segments = claim.segments
+    clm = segments[0]
+    sub = claim.subscriber
+    subscriber = sub.nm1("IL")
+    person = claim.patient.nm1("QC") if claim.patient is not None else subscriber
+    payer = sub.nm1("PR")
+    npi = claim.provider.nm1("85")
+    last = person.get(3) if person else ""
+    first = person.get(4) if person else ""
+    member = subscriber.get(9) if subscriber else ""
+    if not show_phi:
+        last, first, member = mask(last), mask(first), mask(member)
+    start, end = clm.start, segments[-1].end
+    if type(start) is not int or type(end) is not int or type(clm.ordinal) is not int:
+        raise TypeError("not an int")
+    return (f'{{"clm01":{string(clm.get(1))},"charge":{string(clm.get(2))},"verdict":'
+            f'{_REJECTED if c.rejected else _ACCEPTED},"segment":{clm.ordinal},'
+            f'"span":[{start},{end}],"payer_id":{string(payer.get(9) if payer else "")},'
+            f'"billing_provider_npi":{string(npi.get(9) if npi else "")},"patient":'
+            f'{{"last_name":{string(last)},"first_name":{string(first)},"member_id":'
+            f'{string(member)}}},"findings":{findings},"lines":{lines}}}')
 
 
 def lines_with_findings(result: ClaimResult) -> list[dict[str, object]]:
@@ -66,6 +98,43 @@ def lines_with_findings(result: ClaimResult) -> list[dict[str, object]]:
             "rule_ids": rules[line.line_number],
         })
     return out
+
+
+def _lines_text(result: ClaimResult) -> str:
+    """:func:`lines_with_findings` as JSON text, written directly (the same bytes as
+    ``_dumps``); most claims have no line-level finding: ``[]``."""
+    findings = result.findings
+    rules: dict[str, list[str]] = {}
+    for f in findings:
+        if f.line_level and f.location.lx:
+            found = rules.setdefault(f.location.lx, [])
+            if f.rule_id not in found:
+                found.append(f.rule_id)
+    if not rules:
+        return "[]"
+    try:
+        out = []
+        for line in result.claim.lines:
+            lx = line.line_number
+            on_line = rules.get(lx)
+            if on_line is None:
+                continue
+            drug = line.drug
+            ndc = quantity = unit = ""
+            if drug is not None:
+                ndc, quantity, unit = drug.ndc, drug.quantity, drug.unit
+            rejects = any(f.rejects and f.line_level and f.location.lx == lx for f in findings)
+            out.append(
+                f'{{"lx":{string(lx)},"ref_6r":{string(line.line_control)},"procedure":'
+                f'{string(line.code)},"modifiers":[{",".join(map(string, line.modifiers))}],'
+                f'"revenue_code":{string(line.revenue_code)},"charge":{string(line.charge)},'
+                f'"units":{string(line.units)},"service_date":{string(line.service_dates)},'
+                f'"ndc":{string(ndc)},"ndc_quantity":{string(quantity)},"ndc_unit":'
+                f'{string(unit)},"rejects":{"true" if rejects else "false"},"rule_ids":'
+                f'[{",".join(map(string, on_line))}]}}')
+        return "[" + ",".join(out) + "]"
+    except TypeError:  # a value json writes its own way
+        return _ENCODE(lines_with_findings(result))
 
 
 def summary_dict(summary: FileSummary) -> dict[str, object]:
@@ -98,7 +167,8 @@ class JsonReportWriter:
         self._first = True
         self._problems: list[Finding] = []
         self._failure: ReadFailure | None = None
-        self._lines: Spool[list[dict[str, object]]] = Spool()  # streamed claims' lines
+        self._lines: Spool[str] = Spool()  # streamed claims' lines, as JSON
+        self._findings = FindingEncoder()
         if envelope:
             stream.write(b'{"schema":"' + SCHEMA.encode() + b'","transactions":[')
 
@@ -120,7 +190,7 @@ class JsonReportWriter:
         self.close(summary)
 
     def add_claim(self, result: ClaimResult) -> None:
-        self._lines.append(lines_with_findings(result))
+        self._lines.append(_lines_text(result))
 
     def add(self, item: object) -> None:
         if isinstance(item, TransactionResult):
@@ -146,21 +216,33 @@ class JsonReportWriter:
         write = self.stream.write
         write((b"" if self._first else b",") + _dumps(head)[:-1] + b',"claims":[')
         lines = iter(streamed) if streamed else None
-        for i, c in enumerate(t.claims):
-            write((b"," if i else b"") + _dumps({
-                "clm01": c.claim.clm01,
-                "charge": c.claim.charge,
-                "verdict": c.verdict.value,
-                "segment": c.claim.clm.ordinal,
-                "span": list(c.claim.span),
-                "payer_id": c.claim.payer_id,
-                "billing_provider_npi": c.claim.billing_npi,
-                "patient": _person(c.claim, self.show_phi),
-                "findings": [f.to_dict() for f in c.findings],
-                "lines": next(lines) if lines is not None else lines_with_findings(c),
-            }))
-        write(b"]}")
+        encode, show_phi = self._findings.encode_all, self.show_phi
+        batch: list[str] = []
+        for c in t.claims:
+            text = next(lines) if lines is not None else _lines_text(c)
+            try:
+                batch.append(_claim_text(c, encode(c.findings), text, show_phi))
+            except (TypeError, ValueError):  # a value json writes its own way: json writes it
+                batch.append(_ENCODE(self._claim_dict(c, json.loads(text))))
+            if len(batch) >= _BATCH:
+                write(",".join(batch).encode("ascii") + b",")
+                batch.clear()
+        write(",".join(batch).encode("ascii") + b"]}" if batch else b"]}")
         streamed.close()
+
+    def _claim_dict(self, c: ClaimResult, lines: object) -> dict[str, object]:
+        return {
+            "clm01": c.claim.clm01,
+            "charge": c.claim.charge,
+            "verdict": c.verdict.value,
+            "segment": c.claim.clm.ordinal,
+            "span": list(c.claim.span),
+            "payer_id": c.claim.payer_id,
+            "billing_provider_npi": c.claim.billing_npi,
+            "patient": _person(c.claim, self.show_phi),
+            "findings": [f.to_dict() for f in c.findings],
+            "lines": lines,
+        }
 
     def close(self, summary: FileSummary) -> None:
         tail = {

@@ -1,0 +1,103 @@
+"""JSON text for findings and claims without building a dict per finding: the same bytes as
+``json`` gives for :meth:`Finding.to_dict` (ensure_ascii, the given separators), made from
+pre-encoded fragments. A finding's rule, severity and STC codes, its fix, source and
+``line_level``, and its location's file and envelope ids repeat from claim to claim: each such
+group is encoded once (bounded memos, checked by value); only the message and the location's
+own values are encoded per finding, by the C string encoder ``json`` itself uses.
+
+A value of an unexpected type (a plugin's finding with a non-string message, say) is encoded
+by ``json`` from ``to_dict``, so the text is always what ``json`` would write.
+"""
+
+from __future__ import annotations
+
+import json
+from json.encoder import encode_basestring_ascii
+from typing import Final
+
+from scrub837.findings import Finding
+
+#: memo entries kept per kind of fragment (cleared when full: a file has few distinct ones)
+MEMO_SIZE: Final = 1024
+
+string: Final = encode_basestring_ascii  # '"..."', non-ASCII as \\uXXXX, exactly as json does
+
+
+class FindingEncoder:
+    """``encode(finding)`` is ``json.dumps(finding.to_dict(), separators=(item, key))``."""
+
+    def __init__(self, item: str = ",", key: str = ":") -> None:
+        self.dumps = json.JSONEncoder(separators=(item, key), ensure_ascii=True).encode
+        self._i, self._k = item, key
+        self._rule: dict[str, tuple[object, object, str]] = {}  # rule -> severity, stc, text
+        self._tail: dict[tuple[str, str, bool], str] = {}  # fix, source, line_level -> text
+        self._where: dict[tuple[str, str, str, str], str] = {}  # file, isa13, gs06, st02
+
+    def _head(self, f: Finding) -> str:
+        """``{"rule_id":..,"severity":..,"stc":[..],"message":`` (up to the message)."""
+        hit = self._rule.get(f.rule_id)
+        if hit is not None and hit[0] is f.severity and hit[1] == f.stc:
+            return hit[2]
+        i, k = self._i, self._k
+        text = (f'{{"rule_id"{k}{self.dumps(f.rule_id)}{i}"severity"{k}'
+                f'{self.dumps(f.severity.value)}{i}"stc"{k}'
+                f'{self.dumps([str(s) for s in f.stc])}{i}"message"{k}')
+        if len(self._rule) >= MEMO_SIZE:
+            self._rule.clear()
+        self._rule[f.rule_id] = (f.severity, f.stc, text)
+        return text
+
+    def _middle(self, fix: str, source: str, line_level: bool) -> str:
+        """From the fix up to the location's file."""
+        key = (fix, source, line_level)
+        text = self._tail.get(key)
+        if text is None:
+            i, k = self._i, self._k
+            text = (f'{i}"fix"{k}{self.dumps(fix)}{i}"source"{k}{self.dumps(source)}{i}'
+                    f'"line_level"{k}{self.dumps(line_level)}{i}"location"{k}{{"file"{k}')
+            if len(self._tail) >= MEMO_SIZE:
+                self._tail.clear()
+            self._tail[key] = text
+        return text
+
+    def _envelope(self, file: str, isa13: str, gs06: str, st02: str) -> str:
+        """The location's file and envelope ids, up to its CLM01."""
+        key = (file, isa13, gs06, st02)
+        text = self._where.get(key)
+        if text is None:
+            i, k, d = self._i, self._k, self.dumps
+            text = (f'{d(file)}{i}"isa13"{k}{d(isa13)}{i}"gs06"{k}{d(gs06)}{i}"st02"{k}'
+                    f'{d(st02)}{i}"clm01"{k}')
+            if len(self._where) >= MEMO_SIZE:
+                self._where.clear()
+            self._where[key] = text
+        return text
+
+    def encode(self, f: Finding) -> str:
+        loc = f.location
+        try:
+            start, end = loc.span
+            line_level = f.line_level
+            if not (type(loc.segment) is type(start) is type(end) is int
+                    and type(line_level) is bool and type(f.fix) is str
+                    and type(f.source) is str and type(loc.file) is str
+                    and type(loc.isa13) is str and type(loc.gs06) is str
+                    and type(loc.st02) is str):
+                return self.dumps(f.to_dict())
+            i, k = self._i, self._k
+            return (f'{self._head(f)}{string(f.message)}'
+                    f'{self._middle(f.fix, f.source, line_level)}'
+                    f'{self._envelope(loc.file, loc.isa13, loc.gs06, loc.st02)}'
+                    f'{string(loc.clm01)}{i}"lx"{k}{string(loc.lx)}{i}"ref_6r"{k}'
+                    f'{string(loc.ref_6r)}{i}"segment"{k}{loc.segment}{i}"span"{k}'
+                    f'[{start}{i}{end}]{i}"path"{k}{string(loc.path)}{i}"element"{k}'
+                    f'{string(loc.element)}}}}}')
+        except (TypeError, ValueError):  # a value json encodes differently: let json do it
+            return self.dumps(f.to_dict())
+
+    def encode_all(self, findings: tuple[Finding, ...]) -> str:
+        """The findings as a JSON array."""
+        if not findings:
+            return "[]"
+        encode = self.encode
+        return "[" + self._i.join([encode(f) for f in findings]) + "]"
