@@ -22,8 +22,8 @@ from typing import TextIO
 
 from scrub837.outputs._json import FindingEncoder, string
 from scrub837.outputs.jsonreport import summary_dict
-from scrub837.reader import EnvelopeProblem, ReadFailure
-from scrub837.results import FileSummary, TransactionResult
+from scrub837.claims.reader import EnvelopeProblem, ReadFailure
+from scrub837.verdicts.results import FileSummary, TransactionResult
 
 _BATCH = 512  # claims per write
 
