@@ -64,9 +64,17 @@ def clean(value: str, limit: int = 80) -> str:
     return " ".join(text.split())[:limit]
 
 
+_CENT = Decimal("0.01")
+
+
 def _amount(value: Decimal) -> str:
-    text = format(value.quantize(Decimal("0.01")), "f")
+    text = format(value.quantize(_CENT), "f")
     return text[:-3] if text.endswith(".00") else text.rstrip("0")
+
+
+def _charge(text: str) -> str:
+    """``_amount(money(text))``."""
+    return _amount(money(text))
 
 
 def _stc(composites: Iterable[Stc], date: str, action: str, amount: str, text: str = "") -> str:
@@ -133,6 +141,22 @@ def _provider_key(c: ClaimResult) -> tuple[str, int]:
     return (c.claim.provider.hl_id, c.claim.provider.hl.ordinal)
 
 
+class _ProviderKey:
+    """:func:`_provider_key`, once per billing provider loop object (its claims share it)."""
+
+    __slots__ = ("block", "key")
+
+    def __init__(self) -> None:
+        self.block: object = None
+        self.key: tuple[str, int] = ("", 0)
+
+    def __call__(self, c: ClaimResult) -> tuple[str, int]:
+        block = c.claim.provider
+        if block is not self.block:
+            self.block, self.key = block, (block.hl_id, block.hl.ordinal)
+        return self.key
+
+
 class _Totals:
     """One billing provider's counts and amounts in a transaction (for its 2200C)."""
 
@@ -179,10 +203,15 @@ class Ack277Writer:
         self._transactions = 0
         self._opened = False
         self._st02 = ""
+        #: STC of an accepted claim up to its amount, and DTP*472 of a claim without dates
+        self._accepted = _stc([Stc("A1", "20")], self.ymd, "WQ", "1")[:-1]
+        self._no_dates = f"DTP*472*D8*{self.ymd}"
+        self._last_person: tuple[object, object, str] | None = None
+        self._kind_of: tuple[object, str] = (None, "")
 
     def _write(self, segments: list[str]) -> None:
         end = "~\n" if self.config.newline else "~"
-        self.stream.write("".join(s + end for s in segments).encode("ascii", "replace"))
+        self.stream.write((end.join(segments) + end).encode("ascii", "replace"))
 
     @property
     def transactions(self) -> int:
@@ -222,8 +251,8 @@ class Ack277Writer:
         self._transactions += 1
         batch: list[str] = []
         count = 0
-        for seg in self._transaction(result):  # a large transaction is written as it goes
-            batch.append(seg)
+        for segs in self._transaction(result):  # a large transaction is written as it goes
+            batch += segs
             if len(batch) >= 4096:
                 count += len(batch)
                 self._write(batch)
@@ -239,8 +268,8 @@ class Ack277Writer:
 
     # -- one 277 ---------------------------------------------------------------------------
 
-    def _transaction(self, result: TransactionResult) -> Iterator[str]:
-        """The 277's segments from ST to the last claim (``add`` writes SE). Two passes over
+    def _transaction(self, result: TransactionResult) -> Iterator[list[str]]:
+        """The 277's segments from ST to the last claim (``add`` writes SE), in lists. Two passes over
         the claims: totals first (they come before the claims), then the claims, so a
         spooled transaction is never held in memory."""
         cfg = self.config
@@ -252,8 +281,9 @@ class Ack277Writer:
         contiguous = True
         last: tuple[str, int] | None = None
         totals = _Totals()
+        provider_key = _ProviderKey()
         for c in result.claims:
-            key = _provider_key(c)
+            key = provider_key(c)
             if key != last:
                 if last is not None:
                     contiguous = contiguous and key[1] > last[1]
@@ -307,9 +337,9 @@ class Ack277Writer:
         # ST/SE is rejected
         provider_status = ((_composites(result.findings), "", "U") if result.rejected
                            else ([Stc("A1", "19", entity)], "", "WQ"))
-        yield from segs
+        yield segs
         groups: Iterable[tuple[tuple[str, int], Iterable[ClaimResult]]] = (
-            groupby(result.claims, key=_provider_key) if contiguous else grouped.items())
+            groupby(result.claims, key=_ProviderKey()) if contiguous else grouped.items())
         hl = 2
         for (_, claims), t in zip(groups, providers, strict=True):
             claims = iter(claims)
@@ -321,7 +351,7 @@ class Ack277Writer:
             kind, name, first, middle = _name(nm1, "BILLING PROVIDER")
             sent = nm1.get(8) if nm1 is not None else ""
             qualifier = sent if sent in ("FI", "SV", "XX") else "XX"
-            yield from [f"HL*{prov_hl}*2*19*1",
+            yield [f"HL*{prov_hl}*2*19*1",
                         (f"NM1*85*{kind}*{name}*{first}*{middle}***{qualifier}*"
                          f"{(clean(nm1.get(9), 80) if nm1 else '') or '0000000000'}"),
                         f"TRN*1*{next(numbers)}",
@@ -329,9 +359,10 @@ class Ack277Writer:
                         f"QTY*QA*{t.acc}", f"QTY*QC*{t.rej}",
                         f"AMT*YU*{_amount(t.acc_amt)}",
                         f"AMT*YY*{_amount(t.rej_amt)}"]
+            claim_segments = self._claim
             for c in claims:
                 hl += 1
-                yield from self._claim(c, hl, prov_hl, next(numbers))
+                yield claim_segments(c, hl, prov_hl, next(numbers))
         providers.close()
 
     def _numbers(self, count: int) -> Iterator[int]:
@@ -341,30 +372,55 @@ class Ack277Writer:
 
     def _claim(self, c: ClaimResult, hl: int, parent: int, trace: int) -> list[str]:
         claim = c.claim
-        sub = claim.subscriber.nm1("IL")
-        pat = claim.patient.nm1("QC") if claim.patient is not None else sub
-        last = (clean(pat.get(3), 60) if pat else "") or "UNKNOWN"
-        first = clean(pat.get(4), 35) if pat else ""
-        member = (clean(sub.get(9), 80) if sub else "") or "UNKNOWN"
-        segs = [f"HL*{hl}*{parent}*PT",
-                f"NM1*QC*1*{last}*{first}****MI*{member}",
-                f"TRN*2*{clean(claim.clm01, 50) or 'UNKNOWN'}"]
-        charge = _amount(money(claim.charge))
+        person = self._person(claim)
+        clm = claim.segments[0]
+        elements = clm.elements
+        clm01 = elements[1] if len(elements) > 1 else ""
+        charge = _charge(elements[2] if len(elements) > 2 else "")
+        first, last = claim.date_range()
         if c.rejected:
             rejecting = c.rejecting
-            segs.append(_stc(_composites(rejecting), self.ymd, "U", charge,
-                             _fix_text(rejecting)))
+            stc = _stc(_composites(rejecting), self.ymd, "U", charge, _fix_text(rejecting))
         else:
-            segs.append(_stc([Stc("A1", "20")], self.ymd, "WQ", charge))
-        segs.append(f"REF*D9*{trace}")
-        bill_type = clean(claim.facility_code + claim.frequency, 3)
-        if claim.kind == "I" and len(bill_type) == 3:
-            segs.append(f"REF*BLT*{bill_type}")
-        dates = _dates(claim)
-        segs.append(f"DTP*472*{dates}" if dates else f"DTP*472*D8*{self.ymd}")
-        for line in c.rejected_lines:
-            segs += self._line(c, line)
+            stc = self._accepted + charge
+        segs = [f"HL*{hl}*{parent}*PT", person,
+                f"TRN*2*{clean(clm01, 50) or 'UNKNOWN'}", stc, f"REF*D9*{trace}"]
+        if self._kind(claim) == "I":
+            bill_type = clean(claim.facility_code + claim.frequency, 3)
+            if len(bill_type) == 3:
+                segs.append(f"REF*BLT*{bill_type}")
+        if not first:
+            segs.append(self._no_dates)
+        elif first == last:
+            segs.append(f"DTP*472*D8*{first}")
+        else:
+            segs.append(f"DTP*472*RD8*{first}-{last}")
+        if c.rejected:
+            for line in c.rejected_lines:
+                segs += self._line(c, line)
         return segs
+
+    def _person(self, claim: Claim) -> str:
+        """The claim's 2100D NM1*QC (patient, else subscriber): the same for the claims of one
+        subscriber (the reader gives them one loop object), so made once for them."""
+        key = (claim.subscriber, claim.patient)
+        last = self._last_person
+        if last is not None and last[0] is key[0] and last[1] is key[1]:
+            return last[2]
+        sub = claim.subscriber.nm1("IL")
+        pat = claim.patient.nm1("QC") if claim.patient is not None else sub
+        name = (clean(pat.get(3), 60) if pat else "") or "UNKNOWN"
+        first = clean(pat.get(4), 35) if pat else ""
+        member = (clean(sub.get(9), 80) if sub else "") or "UNKNOWN"
+        text = f"NM1*QC*1*{name}*{first}****MI*{member}"
+        self._last_person = (key[0], key[1], text)
+        return text
+
+    def _kind(self, claim: Claim) -> str:
+        header = claim.header
+        if header is not self._kind_of[0]:
+            self._kind_of = (header, claim.kind)
+        return self._kind_of[1]
 
     def _line(self, c: ClaimResult, line: ServiceLine) -> list[str]:
         findings = [f for f in c.line_findings(line) if f.rejects]
