@@ -23,6 +23,7 @@ from lxml.builder import E
 
 from scrub837.claims.model import Claim, HlBlock
 from scrub837.findings import Finding
+from scrub837.outputs._html_text import findings_html, segment_cell_html
 from scrub837.verdicts.results import ClaimResult, dollars
 from scrub837.x12.lexer import Segment
 
@@ -84,13 +85,33 @@ def _masked_values(seg: Segment, private: bool) -> list[str]:
     return values
 
 
-def _segment_cell(seg: Segment, findings: list[Finding], private: bool) -> etree._Element:
-    values = _masked_values(seg, private)
+def _marks(seg: Segment, values: list[str], findings: list[Finding]) -> dict[tuple[int, int], str]:
+    """(element, component) -> ``reject``/``warn``: the elements the findings point to."""
     marks: dict[tuple[int, int], str] = {}
     for f in findings:
         target = _split_element(f.location.element)
         if target and target[0] == seg.id and target[1] < len(values):
             marks[(target[1], target[2])] = "reject" if f.rejects else "warn"
+    return marks
+
+
+def _row_text(seg: Segment, cls: str, found: list[Finding], private: bool) -> str | None:
+    """A row with findings as text (see :mod:`._html_text`), or None when lxml must build it."""
+    blocks = findings_html(found)
+    if blocks is None:
+        return None
+    values = _masked_values(seg, private)
+    delims = seg.delims
+    cell = segment_cell_html(values, _marks(seg, values, found), delims.element,
+                             delims.component, delims.segment)
+    if cell is None:
+        return None
+    return f'<tr class="{cls}"><td class="ord">{seg.ordinal}</td>{cell}<td>{blocks}</td></tr>'
+
+
+def _segment_cell(seg: Segment, findings: list[Finding], private: bool) -> etree._Element:
+    values = _masked_values(seg, private)
+    marks = _marks(seg, values, findings)
     sep, comp = seg.delims.element, seg.delims.component
     if not marks:  # most segments: one text node
         td = etree.Element("td", {"class": "seg"})
@@ -167,6 +188,9 @@ def _row(seg: Segment, cls: str, found: list[Finding], private: bool) -> str:
         text += seg.delims.segment
         return (f'<tr class="{cls}"><td class="ord">{seg.ordinal}</td><td class="seg">'
                 f'{escape(text, quote=False)}</td><td></td></tr>')
+    written = _row_text(seg, cls, found, private)
+    if written is not None:
+        return written
     tr = etree.Element("tr", {"class": cls})
     etree.SubElement(tr, "td", {"class": "ord"}).text = str(seg.ordinal)
     tr.append(_segment_cell(seg, found, private))
@@ -180,33 +204,58 @@ def _html(element: etree._Element) -> str:
     return str(etree.tostring(element, method="html", encoding="unicode"))
 
 
+def _by_ordinal(findings: tuple[Finding, ...]) -> dict[int, list[Finding]]:
+    by_ordinal: dict[int, list[Finding]] = {}
+    for f in findings:
+        by_ordinal.setdefault(f.location.segment, []).append(f)
+    return by_ordinal
+
+
 def claim_body(result: ClaimResult, *, show_phi: bool) -> bytes:
     """The segments of a claim as it was checked (``result`` has the claim's own findings): a
     rejected claim with its hierarchy (provider, subscriber, patient) and every segment; a claim
-    with warnings only its CLM and the flagged segments. Findings on no shown segment come first,
-    in a box."""
+    with warnings only its CLM and the flagged segments (:func:`flagged`, :func:`warned_body`).
+    Findings on no shown segment come first, in a box."""
+    if not result.rejected:
+        return warned_body(flagged(result), result.findings, show_phi=show_phi)
     claim: Claim = result.claim
-    private = not show_phi
-    by_ordinal: dict[int, list[Finding]] = {}
-    for f in result.findings:
-        by_ordinal.setdefault(f.location.segment, []).append(f)
-    if result.rejected:
-        context = (_context(claim.provider, ("HL", "NM1")) + _context(claim.subscriber, (
-            "HL", "SBR", "NM1")) + _context(claim.patient, ("HL", "PAT", "NM1")))
-        listed = list(claim.segments)
-    else:  # warnings only: the CLM and the flagged segments are enough
-        context = []
-        listed = [s for s in claim.segments if s is claim.clm or s.ordinal in by_ordinal]
-    own = {s.ordinal for s in claim.segments}
+    context = (_context(claim.provider, ("HL", "NM1")) + _context(claim.subscriber, (
+        "HL", "SBR", "NM1")) + _context(claim.patient, ("HL", "PAT", "NM1")))
+    return _body(context, list(claim.segments), {s.ordinal for s in claim.segments},
+                 result.findings, not show_phi)
+
+
+def flagged(result: ClaimResult) -> list[Segment]:
+    """What the section of a claim with warnings only lists: its CLM and flagged segments."""
+    claim = result.claim
+    clm = claim.clm
+    marked = {f.location.segment for f in result.findings}
+    return [s for s in claim.segments if s is clm or s.ordinal in marked]
+
+
+def warned_body(listed: list[Segment], findings: tuple[Finding, ...], *, show_phi: bool) -> bytes:
+    """:func:`claim_body` of a claim with warnings only, from :func:`flagged` and its findings
+    (kept small until its transaction ends shows whether the section is written at all)."""
+    return _body([], listed, {s.ordinal for s in listed}, findings, not show_phi)
+
+
+def _body(context: list[Segment], listed: list[Segment], own: set[int],
+          findings: tuple[Finding, ...], private: bool) -> bytes:
+    by_ordinal = _by_ordinal(findings)
     shown = {s.ordinal for s in context} | {s.ordinal for s in listed}
     rows = []
     for seg in context + listed:
         found = by_ordinal.get(seg.ordinal, [])
         cls = "context" if seg.ordinal not in own else ("hit" if found else "")
         rows.append(_row(seg, cls, found, private))
-    elsewhere = [f for f in result.findings if f.location.segment not in shown]
-    box = (_html(E.div({"class": "problem"}, E.strong("Other problems of this claim: "),
-                       *[finding_block(f) for f in elsewhere])) if elsewhere else "")
+    elsewhere = [f for f in findings if f.location.segment not in shown]
+    box = ""
+    if elsewhere:
+        blocks = findings_html(elsewhere)
+        box = ('<div class="problem"><strong>Other problems of this claim: </strong>'
+               + blocks + "</div>" if blocks is not None else
+               _html(E.div({"class": "problem"}, E.strong("Other problems of this claim: "),
+                           *[finding_block(f) for f in elsewhere])))
     return (box + '<table class="segs">' + "".join(rows) + "</table>").encode("utf-8")
 
 

@@ -30,14 +30,15 @@ from typing import BinaryIO
 from lxml import etree
 from lxml.builder import E
 
-from scrub837.findings import Finding
+from scrub837.findings import Finding, Severity
 from scrub837.outputs import COPY_CHUNK
 from scrub837.outputs._html_claim import (SECTION_END, body_failed, claim_body, claim_head,
-                                          finding_block, mask_name, safe)
+                                          finding_block, flagged, mask_name, safe, warned_body)
 from scrub837.outputs._html_page import Row, date_text
 from scrub837.outputs._html_top import page_top
 from scrub837.claims.reader import EnvelopeProblem, ReadFailure
 from scrub837.verdicts.results import ClaimResult, FileSummary, TransactionResult, dollars
+from scrub837.x12.lexer import Segment
 
 __all__ = ["HtmlPart", "HtmlReportWriter", "ReportLimits", "render_html", "safe"]
 
@@ -111,7 +112,8 @@ class HtmlReportWriter:
         self._body: BinaryIO = (tempfile.SpooledTemporaryFile(max_size=2 << 20)  # type: ignore[assignment]
                                 if envelope else stream)
         self._pending: BinaryIO | None = None  # this transaction's claim bodies
-        self._bodies: dict[int, tuple[int, int]] = {}  # CLM ordinal -> offset, size
+        #: CLM ordinal -> offset and size of its rendered body, or what renders it at the SE
+        self._bodies: dict[int, tuple[int, int] | tuple[list[Segment], tuple[Finding, ...]]] = {}
         self._streamed = 0  # claims of the open transaction, as they came
         self._prov_rejected = 0
         self._prov_warned = 0
@@ -145,7 +147,9 @@ class HtmlReportWriter:
 
     def _provisional(self, c: ClaimResult) -> None:
         """Keep the claim's body if its section may be shown: within the limits whether its
-        transaction is accepted (its verdict stays) or rejected (every claim is rejected)."""
+        transaction is accepted (its verdict stays) or rejected (every claim is rejected). A
+        rejected claim's body is rendered now; a claim with warnings only keeps the few
+        segments its body lists, rendered at the SE if its section is written."""
         position, self._position = self._position, self._position + 1
         part, lim = self.part, self.limits
         if c.rejected:
@@ -158,16 +162,38 @@ class HtmlReportWriter:
             return
         if not (keep or part.rejected + position < lim.rejected_full):
             return
+        if not c.rejected:
+            try:
+                self._bodies[c.claim.clm.ordinal] = (flagged(c), c.findings)
+            except Exception as exc:  # a report must never lose the answer for the other claims
+                self._store(c.claim.clm.ordinal, body_failed(exc))
+            return
         try:
             body = claim_body(c, show_phi=self.show_phi)
         except Exception as exc:  # a report must never lose the answer for the other claims
             body = body_failed(exc)
+        self._store(c.claim.clm.ordinal, body)
+
+    def _store(self, ordinal: int, body: bytes) -> None:
         if self._pending is None:
             self._pending = tempfile.SpooledTemporaryFile(max_size=2 << 20)  # type: ignore[assignment]
         assert self._pending is not None
         offset = self._pending.seek(0, io.SEEK_END)
         self._pending.write(body)
-        self._bodies[c.claim.clm.ordinal] = (offset, len(body))
+        self._bodies[ordinal] = (offset, len(body))
+
+    def _kept_body(self, where: tuple[int, int] | tuple[list[Segment], tuple[Finding, ...]]) -> bytes:
+        """A kept body: read back from the spool, or rendered now from the kept segments."""
+        first, second = where
+        if isinstance(first, int):
+            assert self._pending is not None and isinstance(second, int)
+            self._pending.seek(first)
+            return self._pending.read(second)
+        assert isinstance(second, tuple)
+        try:
+            return warned_body(first, second, show_phi=self.show_phi)
+        except Exception as exc:  # a report must never lose the answer for the other claims
+            return body_failed(exc)
 
     def _reset_pending(self) -> None:
         if self._pending is not None:
@@ -188,33 +214,43 @@ class HtmlReportWriter:
             anchor = f"txn-{t.envelope.st.ordinal}"
             if txn < lim.transactions:
                 self._write_section("t", txn, self._transaction_block(t, anchor))
+        titles, warn_counts, bodies = part.titles, part.warn_counts, self._bodies
+        reject = Severity.REJECT
         for c in t.claims:
-            self._note_titles(c.findings)
-            if not c.findings:
+            findings = c.findings
+            if not findings:
                 continue
+            warns = set()
+            for f in findings:  # titles and the warnings' counts, over every claim
+                rule = f.rule_id
+                if f.title and rule not in titles:
+                    titles[rule] = f.title
+                if f.severity is not reject:
+                    warns.add(rule)
+            for rule in warns:
+                warn_counts[rule] = warn_counts.get(rule, 0) + 1
             rejected = c.rejected
-            rejecting = list(dict.fromkeys(f.rule_id for f in c.findings if f.rejects))
-            rules = tuple(dict.fromkeys(
-                rejecting + [f.rule_id for f in c.findings if not f.rejects]))
             if rejected:
                 index, part.rejected = part.rejected, part.rejected + 1
                 full, rows, kind = lim.rejected_full, lim.rejected_rows, "r"
             else:
                 index, part.warned = part.warned, part.warned + 1
                 full, rows, kind = lim.warned_full, lim.warned_rows, "w"
-            for rule in {f.rule_id for f in c.findings if not f.rejects}:
-                part.warn_counts[rule] = part.warn_counts.get(rule, 0) + 1
+            if index >= full and index >= rows:  # beyond the page's limits: counted only
+                continue
             ordinal = c.claim.clm.ordinal
-            where = self._bodies.get(ordinal)
+            where = bodies.get(ordinal)
             written = False
-            if where is not None and index < full and self._pending is not None:
-                offset, size = where
-                self._pending.seek(offset)
+            if where is not None and index < full and (self._pending is not None
+                                                       or not isinstance(where[0], int)):
                 head = claim_head(c, (anchor, t.findings) if t.rejected else None)
-                self._write_section(kind, index, head.encode("utf-8")
-                                    + self._pending.read(size) + SECTION_END.encode())
+                self._write_section(kind, index, head.encode("utf-8") + self._kept_body(where)
+                                    + SECTION_END.encode())
                 written = True
             if index < rows:
+                rejecting = list(dict.fromkeys(f.rule_id for f in findings if f.rejects))
+                rules = tuple(dict.fromkeys(
+                    rejecting + [f.rule_id for f in findings if not f.rejects]))
                 lo, hi = c.claim.date_range()
                 row = Row(index, ordinal, written, txn, anchor, c.claim.clm01,
                           _person(c, self.show_phi), _payer(c), date_text(lo, hi),

@@ -1,0 +1,100 @@
+"""The HTML of a finding and of a flagged segment cell written as text: the bytes lxml's HTML
+serializer gives for the same elements (``_html_claim`` builds them with lxml when a value
+holds a character lxml refuses, so that the refusal, and the report's answer to it, stay the
+same).
+
+lxml writes text with ``&``, ``<`` and ``>`` escaped and a carriage return as ``&#13;``, and
+everything else as it is (``tests/test_html_text.py`` checks that against lxml for every
+character); the attribute values here are constants.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from scrub837.findings import Finding
+
+#: characters lxml refuses in text (XML 1.0 has no place for them)
+INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MARK_TITLE = "the element this finding is about"
+
+
+def text(value: str) -> str:
+    """``value`` as lxml writes a text node."""
+    out = escape(value, quote=False)
+    return out.replace("\r", "&#13;") if "\r" in out else out
+
+
+def safe(value: str) -> str:
+    """Control characters shown as \\xNN (what ``_html_claim.safe`` does)."""
+    if _NOT_XML.search(value) is None:
+        return value
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02X}", value)
+
+
+def finding_html(f: Finding) -> str | None:
+    """``finding_block(f)`` as text, or None when a value needs lxml's own answer."""
+    rule, stc, fix, source = f.rule_id, f.stc, f.fix, f.source
+    if type(rule) is not str or type(fix) is not str or type(source) is not str:
+        return None
+    codes = " ".join(str(s) for s in stc) + " " if stc else ""
+    message = safe(f.message)
+    if INVALID.search(rule + codes + message + fix + source) is not None:
+        return None
+    kind, label = ("reject", "REJECT") if f.rejects else ("warn", "WARNING")
+    out = (f'<div class="finding"><span class="badge {kind}">{label}</span> <span class="rule">'
+           f"{text(rule)}</span> <span>{text(codes)}</span><div>{text(message)}</div>")
+    if fix:
+        out += f'<div class="fix"><strong>How to fix: </strong>{text(safe(fix))}</div>'
+    if source:
+        out += f'<div class="source">Source: {text(safe(source))}</div>'
+    return out + "</div>"
+
+
+def findings_html(findings: list[Finding]) -> str | None:
+    """The findings' blocks, one after the other, or None when one needs lxml."""
+    out = []
+    for f in findings:
+        block = finding_html(f)
+        if block is None:
+            return None
+        out.append(block)
+    return "".join(out)
+
+
+def segment_cell_html(values: list[str], marks: dict[tuple[int, int], str], sep: str,
+                      comp: str, end: str) -> str | None:
+    """The ``td.seg`` of a segment whose elements ``marks`` marks (element, component ->
+    ``reject``/``warn``), as ``_segment_cell`` builds it; None when lxml must answer."""
+    if INVALID.search(sep.join(values) + end + comp) is not None:
+        return None
+    pieces = ['<td class="seg">']
+    put = pieces.append
+    for i, value in enumerate(values):
+        if i:
+            put(text(sep))
+        kind = marks.get((i, 0))
+        if kind is not None:
+            put(f'<mark class="{kind}" title="{MARK_TITLE}">{text(value or chr(0x2205))}</mark>')
+            continue
+        subs = [k for (ei, k) in marks if ei == i and k]
+        if subs:
+            parts = value.split(comp)
+            while len(parts) < max(subs):
+                parts.append("")
+            for j, part in enumerate(parts, start=1):
+                if j > 1:
+                    put(text(comp))
+                kind = marks.get((i, j))
+                if kind is not None:
+                    put(f'<mark class="{kind}" title="{MARK_TITLE}">'
+                        f"{text(part or chr(0x2205))}</mark>")
+                else:
+                    put(text(part))
+            continue
+        put(text(value))
+    put(text(end))
+    put("</td>")
+    return "".join(pieces)
