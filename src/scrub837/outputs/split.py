@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import chain
+from operator import attrgetter
 from typing import BinaryIO, NamedTuple
 
 from scrub837.claims.model import Claim, HlBlock
@@ -19,6 +20,9 @@ from scrub837.outputs import COPY_CHUNK
 from scrub837.verdicts.results import ClaimResult, TransactionResult
 from scrub837.verdicts.spool import Spool
 from scrub837.x12.lexer import Segment
+
+
+_ELEMENTS = attrgetter("elements")
 
 
 class _Body(NamedTuple):
@@ -31,7 +35,11 @@ class _Body(NamedTuple):
 
     @staticmethod
     def of(segments: "tuple[Segment, ...]", end: str) -> "_Body":
-        return _Body(end.join([s.text() for s in segments]), len(segments), end)
+        if not segments:
+            return _Body("", 0, end)
+        # Segment.text() for each, without a call per segment
+        return _Body(end.join(map(segments[0].delims.element.join, map(_ELEMENTS, segments))),
+                     len(segments), end)
 
     def joined(self, end: str) -> str:
         """The text with ``end`` between segments (the terminator never occurs inside one)."""
