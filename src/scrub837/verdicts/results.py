@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
+from typing import NamedTuple
 
 from scrub837.claims.model import Claim, Envelope, ServiceLine, TransactionHeader
 from scrub837.findings import Finding
@@ -34,22 +35,34 @@ def dollars(amount: Decimal) -> str:
     return ("-" if cents < 0 else "") + f"${abs(cents):,.2f}"
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimResult:
+class _ClaimResultFields(NamedTuple):
     claim: Claim
     findings: tuple[Finding, ...]
-    _rejected: bool = field(init=False, repr=False, compare=False)
+    rejected: bool  # any finding rejects: asked for by every output, decided once
 
-    def __post_init__(self) -> None:  # asked for by every output: decided once
-        object.__setattr__(self, "_rejected", any(f.rejects for f in self.findings))
+
+class ClaimResult(_ClaimResultFields):
+    """A claim and its findings: ``ClaimResult(claim, findings)``. A named tuple (built once
+    or twice for every claim, read by every output), immutable and compared by value like
+    the frozen dataclass it was; ``rejected`` is derived from the findings."""
+
+    __slots__ = ()
+
+    def __new__(cls, claim: Claim, findings: tuple[Finding, ...]) -> ClaimResult:
+        for f in findings:
+            if f.rejects:
+                return tuple.__new__(cls, (claim, findings, True))
+        return tuple.__new__(cls, (claim, findings, False))
+
+    def __getnewargs__(self) -> tuple[Claim, tuple[Finding, ...]]:
+        return (self.claim, self.findings)
+
+    def __repr__(self) -> str:
+        return f"ClaimResult(claim={self.claim!r}, findings={self.findings!r})"
 
     @property
     def verdict(self) -> Verdict:
-        return Verdict.REJECTED if self._rejected else Verdict.ACCEPTED
-
-    @property
-    def rejected(self) -> bool:
-        return self._rejected
+        return Verdict.REJECTED if self.rejected else Verdict.ACCEPTED
 
     @property
     def rejecting(self) -> tuple[Finding, ...]:
