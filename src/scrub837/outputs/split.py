@@ -64,31 +64,33 @@ class _Entry(NamedTuple):
     brk: str
 
 
-def _block(block: HlBlock, cache: dict[int, _Block], end: str) -> _Block:
-    key = block.hl.ordinal
-    found = cache.get(key)
-    if found is None:
-        found = _Block(key, block.hl.elements, _Body.of(block.segments[1:], end))
-        cache.clear()  # blocks arrive in file order: only the latest one is shared
-        cache[key] = found
+def _block(block: HlBlock, cache: list[object], end: str) -> _Block:
+    """The block as text; ``cache`` holds the latest block (blocks arrive in file order, and
+    the claims of a provider or subscriber share its loop object)."""
+    if block is cache[0]:
+        return cache[1]  # type: ignore[return-value]
+    hl = block.segments[0]
+    found = cache[1]
+    if not isinstance(found, _Block) or found.ordinal != hl.ordinal:
+        found = _Block(hl.ordinal, hl.elements, _Body.of(block.segments[1:], end))
+    cache[0], cache[1] = block, found
     return found
 
 
-def _entry(claim: Claim, caches: tuple[dict[int, _Block], ...]) -> _Entry:
-    brk = _line_break(claim)
-    end = claim.clm.delims.segment + brk
-    return _Entry(_block(claim.provider, caches[0], end), _block(claim.subscriber, caches[1], end),
-                  _block(claim.patient, caches[2], end) if claim.patient is not None else None,
-                  _Body.of(claim.segments, end), brk)
-
-
-def _line_break(claim: Claim) -> str:
-    """The input's line-break style after terminators: '', '\\n' or '\\r\\n' (by the gap)."""
+def _entry(claim: Claim, caches: tuple[list[object], ...]) -> _Entry:
+    """The claim's text; the input's line-break style after terminators ('', '\\n' or
+    '\\r\\n') is read from the gap between its first two segments."""
     segs = claim.segments
     if len(segs) < 2:
-        return "\n"
-    gap = segs[1].start - segs[0].end
-    return "\r\n" if gap >= 2 else ("\n" if gap == 1 else "")
+        brk = "\n"
+    else:
+        gap = segs[1].start - segs[0].end
+        brk = "\r\n" if gap >= 2 else ("\n" if gap == 1 else "")
+    end = segs[0].delims.segment + brk
+    patient = claim.patient
+    return _Entry(_block(claim.provider, caches[0], end), _block(claim.subscriber, caches[1], end),
+                  _block(patient, caches[2], end) if patient is not None else None,
+                  _Body.of(segs, end), brk)
 
 
 class Written(NamedTuple):
@@ -181,8 +183,6 @@ class _Side:
             self.put(seg.text())
             count += 1
         hl_count = 0  # new HL numbers, in order
-        number: dict[str, int] = {"20": 0, "22": 0}  # the current provider's and subscriber's
-        last: dict[str, int] = {"20": 0, "22": 0, "23": 0}
         sep = env.delims.element
         end = self.term + self.brk
 
@@ -200,20 +200,28 @@ class _Side:
             count += 1 + b.body.n
             return new
 
+        buf = self._buf
+        last_provider = last_subscriber = last_patient = 0  # HL ordinals in the input
+        provider_hl = subscriber_hl = 0  # and their new numbers
         for claim in claims:
             prov = claim.provider
-            if last["20"] != prov.ordinal:
-                number["20"] = block(prov, None)
-                last["20"], last["22"], last["23"] = prov.ordinal, 0, 0
-            if last["22"] != claim.subscriber.ordinal:
-                number["22"] = block(claim.subscriber, number["20"])
-                last["22"], last["23"] = claim.subscriber.ordinal, 0
-            if claim.patient is not None and last["23"] != claim.patient.ordinal:
-                block(claim.patient, number["22"])
-                last["23"] = claim.patient.ordinal
-            if claim.body.n:
-                self.put(claim.body.joined(end))
-            count += claim.body.n
+            if last_provider != prov.ordinal:
+                provider_hl = block(prov, None)
+                last_provider, last_subscriber, last_patient = prov.ordinal, 0, 0
+            sub = claim.subscriber
+            if last_subscriber != sub.ordinal:
+                subscriber_hl = block(sub, provider_hl)
+                last_subscriber, last_patient = sub.ordinal, 0
+            pat = claim.patient
+            if pat is not None and last_patient != pat.ordinal:
+                block(pat, subscriber_hl)
+                last_patient = pat.ordinal
+            body = claim.body
+            if body.n:
+                buf.append(body.text if body.end == end else body.joined(end))
+                if len(buf) >= 4096:  # a large transaction is written as it goes
+                    self.flush()
+            count += body.n
             self.claims += 1
         st02 = env.st.get(2)
         self.put(sep.join(["SE", str(count + 1), st02]))
@@ -231,7 +239,7 @@ class SplitWriter:
         self.accepted = _Side(accepted, envelope)
         self.rejected = _Side(rejected, envelope)
         self._buffer: Spool[_Entry] = Spool()  # a transaction's claims until its SE
-        self._caches: tuple[dict[int, _Block], ...] = ({}, {}, {})
+        self._caches: tuple[list[object], ...] = ([None, None], [None, None], [None, None])
 
     def add_claim(self, result: ClaimResult) -> None:
         self._buffer.append(_entry(result.claim, self._caches))

@@ -177,17 +177,25 @@ class SummaryBuilder:
                 return
             self.transactions += 1
             self.warnings += sum(1 for f in item.findings if not f.rejects)  # e.g. a version
-            for c in item.claims:
+            reasons = self.reasons
+            for c in item.claims:  # one pass over each claim's findings
                 self.claims += 1
-                self.total += c.charge
-                self.warnings += len(c.warnings)
+                charge = money(c.claim.charge)
+                self.total += charge
                 if c.rejected:
                     self.rejected += 1
-                    self.held += c.charge
-                    for rule in {f.rule_id for f in c.rejecting}:
-                        self.reasons[rule] = self.reasons.get(rule, 0) + 1
-                else:
+                    self.held += charge
+                    rules = set()
+                    for f in c.findings:
+                        if f.rejects:
+                            rules.add(f.rule_id)
+                        else:
+                            self.warnings += 1
+                    for rule in rules:
+                        reasons[rule] = reasons.get(rule, 0) + 1
+                else:  # no finding of an accepted claim rejects
                     self.accepted += 1
+                    self.warnings += len(c.findings)
         elif isinstance(item, EnvelopeProblem):
             self.envelope.extend(item.findings)
         elif isinstance(item, ReadFailure):
