@@ -72,9 +72,18 @@ def _amount(value: Decimal) -> str:
     return text[:-3] if text.endswith(".00") else text.rstrip("0")
 
 
+#: an amount that is its own 277CA text but for trailing zeros of its cents
+_PLAIN_AMOUNT = re.compile(r"(?:[1-9][0-9]{0,20}|0)(?:\.[0-9]{1,2})?").fullmatch
+
+
 def _charge(text: str) -> str:
-    """``_amount(money(text))``."""
-    return _amount(money(text))
+    """``_amount(money(text))``; a plain amount (no sign, no leading zero, at most two
+    decimals: what CLM02 nearly always is) without going through Decimal."""
+    if _PLAIN_AMOUNT(text) is None:
+        return _amount(money(text))
+    whole, dot, cents = text.partition(".")
+    cents = cents.rstrip("0")
+    return f"{whole}.{cents}" if cents else whole
 
 
 def _stc(composites: Iterable[Stc], date: str, action: str, amount: str, text: str = "") -> str:

@@ -44,31 +44,60 @@ def _person(claim: Claim, show_phi: bool) -> dict[str, str]:
 _REJECTED, _ACCEPTED = '"rejected"', '"accepted"'
 
 
-def _claim_text(c: ClaimResult, findings: str, lines: str, show_phi: bool) -> str:
+class _Parties:
+    """A claim's ``"payer_id"``, ``"billing_provider_npi"`` and ``"patient"`` members as JSON
+    text. They come from its loops: claims of one provider share its loop object, and
+    consecutive claims of one subscriber theirs, so each part is made once for a run of them."""
+
+    __slots__ = ("show_phi", "_provider", "_npi", "_subscriber", "_patient", "_who")
+
+    def __init__(self, show_phi: bool) -> None:
+        self.show_phi = show_phi
+        self._provider: object = None
+        self._npi = ""
+        self._subscriber: object = None
+        self._patient: object = None
+        self._who = ("", "")
+
+    def text(self, claim: Claim) -> str:
+        provider, sub, patient = claim.provider, claim.subscriber, claim.patient
+        if provider is not self._provider:
+            npi = provider.nm1("85")
+            self._npi = string(npi.get(9) if npi else "")
+            self._provider = provider
+        if sub is not self._subscriber or patient is not self._patient:
+            subscriber = sub.nm1("IL")
+            person = patient.nm1("QC") if patient is not None else subscriber
+            payer = sub.nm1("PR")
+            last = person.get(3) if person else ""
+            first = person.get(4) if person else ""
+            member = subscriber.get(9) if subscriber else ""
+            if not self.show_phi:
+                last, first, member = mask(last), mask(first), mask(member)
+            self._who = (string(payer.get(9) if payer else ""),
+                         f'{{"last_name":{string(last)},"first_name":{string(first)},'
+                         f'"member_id":{string(member)}}}')
+            self._subscriber, self._patient = sub, patient
+        payer_id, person_text = self._who
+        return (f'"payer_id":{payer_id},"billing_provider_npi":{self._npi},"patient":'
+                f"{person_text}")
+
+
+def _claim_text(c: ClaimResult, findings: str, lines: str, parties: _Parties) -> str:
     """A claim's object as ``_dumps`` writes it, from encoded strings (``findings`` and
     ``lines``: the JSON arrays)."""
     claim = c.claim
     segments = claim.segments
     clm = segments[0]
-    sub = claim.subscriber
-    subscriber = sub.nm1("IL")
-    person = claim.patient.nm1("QC") if claim.patient is not None else subscriber
-    payer = sub.nm1("PR")
-    npi = claim.provider.nm1("85")
-    last = person.get(3) if person else ""
-    first = person.get(4) if person else ""
-    member = subscriber.get(9) if subscriber else ""
-    if not show_phi:
-        last, first, member = mask(last), mask(first), mask(member)
-    start, end = clm.start, segments[-1].end
-    if type(start) is not int or type(end) is not int or type(clm.ordinal) is not int:
+    elements = clm.elements
+    start, end, ordinal = clm.start, segments[-1].end, clm.ordinal
+    if type(start) is not int or type(end) is not int or type(ordinal) is not int:
         raise TypeError("not an int")
-    return (f'{{"clm01":{string(clm.get(1))},"charge":{string(clm.get(2))},"verdict":'
-            f'{_REJECTED if c.rejected else _ACCEPTED},"segment":{clm.ordinal},'
-            f'"span":[{start},{end}],"payer_id":{string(payer.get(9) if payer else "")},'
-            f'"billing_provider_npi":{string(npi.get(9) if npi else "")},"patient":'
-            f'{{"last_name":{string(last)},"first_name":{string(first)},"member_id":'
-            f'{string(member)}}},"findings":{findings},"lines":{lines}}}')
+    return (f'{{"clm01":{string(elements[1] if len(elements) > 1 else "")},"charge":'
+            f'{string(elements[2] if len(elements) > 2 else "")},"verdict":'
+            f'{_REJECTED if c.rejected else _ACCEPTED},"segment":{ordinal},'
+            f'"span":[{start},{end}],{parties.text(claim)},"findings":{findings},'
+            f'"lines":{lines}}}')
 
 
 def lines_with_findings(result: ClaimResult) -> list[dict[str, object]]:
@@ -103,13 +132,19 @@ def lines_with_findings(result: ClaimResult) -> list[dict[str, object]]:
 def _lines_text(result: ClaimResult) -> str:
     """:func:`lines_with_findings` as JSON text, written directly (the same bytes as
     ``_dumps``); most claims have no line-level finding: ``[]``."""
-    findings = result.findings
     rules: dict[str, list[str]] = {}
-    for f in findings:
-        if f.line_level and f.location.lx:
-            found = rules.setdefault(f.location.lx, [])
-            if f.rule_id not in found:
-                found.append(f.rule_id)
+    rejecting: set[str] = set()  # lines with a finding that rejects
+    for f in result.findings:
+        if f.line_level:
+            lx = f.location.lx
+            if f.rejects:
+                rejecting.add(lx)
+            if lx:
+                found = rules.get(lx)
+                if found is None:
+                    rules[lx] = [f.rule_id]
+                elif f.rule_id not in found:
+                    found.append(f.rule_id)
     if not rules:
         return "[]"
     try:
@@ -123,14 +158,13 @@ def _lines_text(result: ClaimResult) -> str:
             ndc = quantity = unit = ""
             if drug is not None:
                 ndc, quantity, unit = drug.ndc, drug.quantity, drug.unit
-            rejects = any(f.rejects and f.line_level and f.location.lx == lx for f in findings)
             out.append(
                 f'{{"lx":{string(lx)},"ref_6r":{string(line.line_control)},"procedure":'
                 f'{string(line.code)},"modifiers":[{",".join(map(string, line.modifiers))}],'
                 f'"revenue_code":{string(line.revenue_code)},"charge":{string(line.charge)},'
                 f'"units":{string(line.units)},"service_date":{string(line.service_dates)},'
                 f'"ndc":{string(ndc)},"ndc_quantity":{string(quantity)},"ndc_unit":'
-                f'{string(unit)},"rejects":{"true" if rejects else "false"},"rule_ids":'
+                f'{string(unit)},"rejects":{"true" if lx in rejecting else "false"},"rule_ids":'
                 f'[{",".join(map(string, on_line))}]}}')
         return "[" + ",".join(out) + "]"
     except TypeError:  # a value json writes its own way
@@ -216,12 +250,12 @@ class JsonReportWriter:
         write = self.stream.write
         write((b"" if self._first else b",") + _dumps(head)[:-1] + b',"claims":[')
         lines = iter(streamed) if streamed else None
-        encode, show_phi = self._findings.encode_all, self.show_phi
+        encode, parties = self._findings.encode_all, _Parties(self.show_phi)
         batch: list[str] = []
         for c in t.claims:
             text = next(lines) if lines is not None else _lines_text(c)
             try:
-                batch.append(_claim_text(c, encode(c.findings), text, show_phi))
+                batch.append(_claim_text(c, encode(c.findings), text, parties))
             except (TypeError, ValueError):  # a value json writes its own way: json writes it
                 batch.append(_ENCODE(self._claim_dict(c, json.loads(text))))
             if len(batch) >= _BATCH:
