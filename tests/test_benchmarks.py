@@ -38,3 +38,30 @@ def test_generated_files_are_valid_and_deterministic(tmp_path: Path, kind: str) 
     assert len(ends) == 3 and all(not e.findings for e in ends)
     assert not [i for i in items if isinstance(i, EnvelopeProblem)]
     assert validate_837(data).ok
+
+
+def test_default_bytes_are_pinned(tmp_path: Path) -> None:
+    # the files other tests generate with fixed seeds: --drug-share (a second random stream)
+    # must leave the default stream as it was
+    import hashlib
+
+    assert hashlib.sha256(generate(tmp_path, "P", 40, per_st=15)).hexdigest() == (
+        "f2e2ed5b2fa163d4898b3d14f68029d6685b5fdbc9da1fd6dae16241bd6da0e6")
+    assert hashlib.sha256(generate(tmp_path, "I", 40, per_st=15)).hexdigest() == (
+        "7444917d1cb7a34238f715eae5a0a37da39426cac24f5ee0fa569cf673208fb6")
+
+
+@pytest.mark.parametrize(("kind", "share"), [("P", 0.0), ("P", 0.4), ("I", 0.9), ("P", 1.0)])
+def test_drug_share(tmp_path: Path, kind: str, share: float) -> None:
+    out = tmp_path / "share.837"
+    subprocess.run([sys.executable, str(GEN), "--kind", kind, "--claims", "400", "--seed", "3",
+                    "--claims-per-st", "150", "--drug-share", str(share), "--out", str(out)],
+                   check=True, timeout=120)
+    data = out.read_bytes()
+    claims = [i for i in iter_items(data) if isinstance(i, Claim)]
+    assert len(claims) == 400
+    with_drugs = sum(any(line.code.startswith("J") for line in c.lines) for c in claims)
+    assert abs(with_drugs / 400 - share) < 0.06
+    if share in (0.0, 1.0):
+        assert with_drugs == 400 * share
+    assert validate_837(data).ok
