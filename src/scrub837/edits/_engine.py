@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol, TypeVar, runtime_checkable
 
-from scrub837.claims import Claim, ServiceLine
+from scrub837.claims.model import Claim, ServiceLine
 from scrub837.findings import Finding, Location, Severity, Stc
 from scrub837.rulebook import CodeRule, EditDef, PayerOverlay, Rulebook
 from scrub837.x12.lexer import Segment

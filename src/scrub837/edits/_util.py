@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from scrub837.claims import ServiceLine
+from scrub837.claims.model import ServiceLine
 from scrub837.edits._engine import EditContext
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import ROUND_CEILING, Decimal
 
-from scrub837.claims import Claim, ServiceLine
+from scrub837.claims.model import Claim, ServiceLine
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 from scrub837.edits._util import ccyymmdd, number, plain
 from scrub837.rulebook._model import CTP_UNIT_NAMES

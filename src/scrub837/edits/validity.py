@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scrub837.claims import Claim
+from scrub837.claims.model import Claim
 from scrub837.edits._engine import EditContext, Hit
 from scrub837.edits._util import line_date
 
