@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--claims", type=int, default=20000)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--no-bytecode-cache", dest="bytecode_cache", action="store_false")
+    p.add_argument("--only", default="", metavar="WORDS",
+                   help="only the steps whose name starts with one of these (comma-separated), "
+                   "e.g. start-up")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="scrub837-ab-") as tmp:
         if args.bytecode_cache:
@@ -53,6 +56,9 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(work / "baseline", filter="data")
     path = args.file
+    if path is None and args.only.strip() in ("start-up", "start"):
+        path = work / "one.837"  # nothing else runs: no large file needed
+        bench.generate(path, 1, "P", 837, 1.0)
     if path is None:
         path = work / "bench.837"
         bench.generate(path, args.claims, "P", 837)
@@ -69,7 +75,10 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
     print(f"machine: {bench.machine()}")
     print(f"file: {path.name}, {path.stat().st_size / 1e6:.1f} MB; baseline {args.baseline}; "
           f"best of {args.repeat}, interleaved")
+    only = tuple(w.strip() for w in args.only.split(",") if w.strip())
     for name, command in steps.items():
+        if only and not name.startswith(only):
+            continue
         best: dict[str, dict[str, object]] = {}
         for _ in range(max(1, args.repeat)):
             for side, src in sides.items():
