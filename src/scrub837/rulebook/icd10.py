@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 import threading
 from functools import lru_cache
@@ -56,6 +55,8 @@ def _text() -> str:
         try:
             return path.read_text()
         except OSError:
+            import subprocess  # only to build the cache: not in every start-up
+
             text = subprocess.run([sys.executable, "-c", _DUMP], check=True, capture_output=True,
                                   text=True, timeout=300).stdout
             try:
