@@ -6,7 +6,9 @@ today's, alternately, on one file, so that a shared machine's load slows both si
 
 The baseline's ``src/`` and ``rules/`` come from ``git archive`` into a temporary folder; each
 run is a fresh process that puts one side's ``src`` first on ``sys.path`` and times its own work
-(``benchmarks/run.py``'s CLI step); the best of ``--repeat`` runs of each side is kept.
+(``benchmarks/_steps.py``'s CLI step; for start-up, a one-claim file with a drug line, its
+imports included); the best of ``--repeat`` runs of each side is kept. Both sides get a
+bytecode cache, as installed code has (``--no-bytecode-cache``: the environment as it is).
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import run as bench  # noqa: E402  (benchmarks/run.py)
+import _steps as bench  # noqa: E402  (benchmarks/_steps.py)
 
-CLI = ("import sys; sys.path.insert(0, sys.argv.pop(1))\n"
-       + bench.CLI.replace("    def flush(self):", "    def writelines(self, lines):\n"
-                           "        for text in lines: self.write(text)\n    def flush(self):"))
+SIDE = "import sys; sys.path.insert(0, sys.argv.pop(1))\n"
+CLI = SIDE + bench.CLI
+STARTUP = bench.STARTUP.replace("import sys\n", SIDE, 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,8 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--file", type=Path, help="an 837 to measure (default: generate one)")
     p.add_argument("--claims", type=int, default=20000)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--no-bytecode-cache", dest="bytecode_cache", action="store_false")
+    p.add_argument("--only", default="", metavar="WORDS",
+                   help="only the steps whose name starts with one of these (comma-separated), "
+                   "e.g. start-up")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="scrub837-ab-") as tmp:
+        if args.bytecode_cache:
+            bench.bytecode_cache(Path(tmp) / "pycache")
         _measure(args, Path(tmp))
     return 0
 
@@ -48,25 +56,36 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(work / "baseline", filter="data")
     path = args.file
+    if path is None and args.only.strip() in ("start-up", "start"):
+        path = work / "one.837"  # nothing else runs: no large file needed
+        bench.generate(path, 1, "P", 837, 1.0)
     if path is None:
         path = work / "bench.837"
         bench.generate(path, args.claims, "P", 837)
-    one = ROOT / "x12_samples" / "837p_clean.837"
+    one = work / "one.837"
+    bench.generate(one, 1, "P", 837, 1.0)
     steps = {
         "scrub --out (every output)": ["scrub", str(path), "--out", str(work / "out")],
         "scrub --format json": ["scrub", str(path), "--format", "json"],
         "extract": ["extract", str(path)],
-        "start-up: one-claim scrub --out": ["scrub", str(one), "--out", str(work / "one")],
+        "start-up: one-claim scrub --out": ["scrub", str(one), "--out", str(work / "one"),
+                                            "-q"],
     }
     sides = {"before": work / "baseline" / "src", "after": ROOT / "src"}
     print(f"machine: {bench.machine()}")
     print(f"file: {path.name}, {path.stat().st_size / 1e6:.1f} MB; baseline {args.baseline}; "
           f"best of {args.repeat}, interleaved")
+    only = tuple(w.strip() for w in args.only.split(",") if w.strip())
     for name, command in steps.items():
+        if only and not name.startswith(only):
+            continue
         best: dict[str, dict[str, object]] = {}
         for _ in range(max(1, args.repeat)):
             for side, src in sides.items():
-                r = bench._once(CLI, str(src), *command)
+                if name.startswith("start-up"):
+                    r = bench.once(STARTUP, str(src), *command, stderr_json=True)
+                else:
+                    r = bench.once(CLI, str(src), *command)
                 if side not in best or float(r["seconds"]) < float(best[side]["seconds"]):  # type: ignore[arg-type]
                     best[side] = r
         a, b = best["before"], best["after"]

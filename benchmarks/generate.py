@@ -8,6 +8,12 @@ administration lines, several billing providers and payers, subscribers with and
 dependent patient (2000C), and about 5 % defects (missing NDC, units over the MUE, JW+JZ,
 hyphenated NDC, bad diagnosis pointer). At most --claims-per-st claims per ST/SE (the 837 TR3
 recommends 5,000). All names and ids are synthetic. The same seed gives the same bytes.
+
+By default each line is a drug line with probability 0.6, so ~89 % of claims have at least one
+drug line. --drug-share F makes a fraction F of the claims drug claims instead (drawn from a
+second random stream, so the file without the option is byte for byte what it always was): a
+drug claim's first line is a drug line and its others are drug lines with probability 0.6 as
+before; every line of the other claims is an E/M or administration line.
 """
 
 from __future__ import annotations
@@ -48,14 +54,21 @@ def npi(base9: str) -> str:
 PROVIDERS = [(f"SYNTHETIC CLINIC {i}", npi(f"1{i:08d}")) for i in range(1, 9)]
 
 
-def _claim(rng: random.Random, n: int, kind: str, dos: str) -> tuple[list[str], int]:
+def _claim(rng: random.Random, n: int, kind: str, dos: str,
+           want_drugs: bool | None = None) -> tuple[list[str], int]:
+    """One claim's segments. ``want_drugs`` None: each line a drug line with probability 0.6
+    (the default stream); True: the first line a drug line, the others as by default; False:
+    no drug line. The main stream draws the same numbers in the same order in all three."""
     lines: list[list[str]] = []
     total = 0
     defect = rng.random() < 0.05
     kinds = rng.randint(1, 6)
     drugs = rng.sample(DRUGS, len(DRUGS))
     for i in range(1, kinds + 1):
-        if rng.random() < 0.6 and drugs:
+        drug = rng.random() < 0.6
+        if want_drugs is not None:
+            drug = want_drugs and (drug or i == 1)
+        if drug and drugs:
             code, ndc, qty, uom, units, single = drugs.pop()
             mods = ["JZ"] if single else []
             with_ndc = True
@@ -110,7 +123,8 @@ def _claim(rng: random.Random, n: int, kind: str, dos: str) -> tuple[list[str], 
     return head + [s for seg in lines for s in seg], 1
 
 
-def transactions(rng: random.Random, kind: str, claims: int, per_st: int) -> Iterator[list[str]]:
+def transactions(rng: random.Random, kind: str, claims: int, per_st: int,
+                 share: tuple[random.Random, float] | None = None) -> Iterator[list[str]]:
     version = "005010X222A1" if kind == "P" else "005010X223A2"
     n = 0
     st = 0
@@ -150,21 +164,25 @@ def transactions(rng: random.Random, kind: str, claims: int, per_st: int) -> Ite
                     n += 1
                     in_st += 1
                     dos = f"2026{rng.randint(1, 9):02d}{rng.randint(1, 28):02d}"
-                    claim, _ = _claim(rng, n, kind, dos)
+                    want = None if share is None else share[0].random() < share[1]
+                    claim, _ = _claim(rng, n, kind, dos, want)
                     segs += claim
         segs.append(f"SE*{len(segs) + 1}*{st:04d}")
         yield segs
 
 
-def write(out: TextIO, kind: str, claims: int, seed: int, per_st: int, newlines: bool) -> None:
+def write(out: TextIO, kind: str, claims: int, seed: int, per_st: int, newlines: bool,
+          drug_share: float | None = None) -> None:
     rng = random.Random(seed)
+    # a second stream decides which claims have drug lines, leaving the main one as it was
+    share = None if drug_share is None else (random.Random(f"drug-share {seed}"), drug_share)
     end = "~\n" if newlines else "~"
     version = "005010X222A1" if kind == "P" else "005010X223A2"
     isa = ("ISA*00*          *00*          *ZZ*SUBMIT01       *ZZ*CLRHOUSE       *260301*1200*"
            "^*00501*000000001*0*T*:")
     out.write(isa + end + f"GS*HC*SUBMIT01*CLRHOUSE*20260301*1200*1*X*{version}" + end)
     count = 0
-    for segs in transactions(rng, kind, claims, per_st):
+    for segs in transactions(rng, kind, claims, per_st, share):
         out.write(end.join(segs) + end)
         count += 1
     out.write(f"GE*{count}*1" + end + "IEA*1*000000001" + end)
@@ -191,18 +209,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--claims-per-st", type=int, default=5000, metavar="N",
                    help="at most N claims per ST/SE transaction (default 5000, the TR3's "
                    "recommended maximum)")
+    p.add_argument("--drug-share", type=float, metavar="F",
+                   help="fraction of claims with drug lines, 0..1 (default: each line a drug "
+                   "line with probability 0.6, ~0.89 of claims; without this option the "
+                   "bytes are unchanged)")
     p.add_argument("--no-newlines", action="store_true",
                    help="no newline after each segment terminator '~'")
     p.add_argument("--out", required=True, metavar="FILE",
                    help="output file ('-' for standard output)")
     args = p.parse_args(argv)
     claims = args.claims or (claims_for_size(args.size_mb) if args.size_mb else 20000)
+    if args.drug_share is not None and not 0 <= args.drug_share <= 1:
+        p.error("--drug-share must be between 0 and 1")
     if args.out == "-":
-        write(sys.stdout, args.kind, claims, args.seed, args.claims_per_st, not args.no_newlines)
+        write(sys.stdout, args.kind, claims, args.seed, args.claims_per_st, not args.no_newlines,
+              args.drug_share)
     else:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         with open(args.out, "w", buffering=1 << 20) as f:
-            write(f, args.kind, claims, args.seed, args.claims_per_st, not args.no_newlines)
+            write(f, args.kind, claims, args.seed, args.claims_per_st, not args.no_newlines,
+                  args.drug_share)
     return 0
 
 

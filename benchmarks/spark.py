@@ -29,7 +29,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from run import _once, generate, machine  # noqa: E402
+from _steps import generate, machine  # noqa: E402
+from _steps import once as _once  # noqa: E402
 
 CLI = """
 import io, json, sys, time

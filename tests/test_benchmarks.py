@@ -38,3 +38,65 @@ def test_generated_files_are_valid_and_deterministic(tmp_path: Path, kind: str) 
     assert len(ends) == 3 and all(not e.findings for e in ends)
     assert not [i for i in items if isinstance(i, EnvelopeProblem)]
     assert validate_837(data).ok
+
+
+def test_default_bytes_are_pinned(tmp_path: Path) -> None:
+    # the files other tests generate with fixed seeds: --drug-share (a second random stream)
+    # must leave the default stream as it was
+    import hashlib
+
+    assert hashlib.sha256(generate(tmp_path, "P", 40, per_st=15)).hexdigest() == (
+        "f2e2ed5b2fa163d4898b3d14f68029d6685b5fdbc9da1fd6dae16241bd6da0e6")
+    assert hashlib.sha256(generate(tmp_path, "I", 40, per_st=15)).hexdigest() == (
+        "7444917d1cb7a34238f715eae5a0a37da39426cac24f5ee0fa569cf673208fb6")
+
+
+@pytest.mark.parametrize(("kind", "share"), [("P", 0.0), ("P", 0.4), ("I", 0.9), ("P", 1.0)])
+def test_drug_share(tmp_path: Path, kind: str, share: float) -> None:
+    out = tmp_path / "share.837"
+    subprocess.run([sys.executable, str(GEN), "--kind", kind, "--claims", "400", "--seed", "3",
+                    "--claims-per-st", "150", "--drug-share", str(share), "--out", str(out)],
+                   check=True, timeout=120)
+    data = out.read_bytes()
+    claims = [i for i in iter_items(data) if isinstance(i, Claim)]
+    assert len(claims) == 400
+    with_drugs = sum(any(line.code.startswith("J") for line in c.lines) for c in claims)
+    assert abs(with_drugs / 400 - share) < 0.06
+    if share in (0.0, 1.0):
+        assert with_drugs == 400 * share
+    assert validate_837(data).ok
+
+
+def test_markdown_tables_from_results() -> None:
+    # the runner's tables (no timing: a made-up result)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import _table  # type: ignore[import-not-found]
+
+    def row(key: str, ratio: float, rss: float) -> dict[str, object]:
+        return {"key": key, "step": f"step {key}", "claims_per_s": 1000 * ratio,
+                "ratio_to_tokenizer": ratio, "peak_rss_mb": rss, "seconds": 1.0}
+
+    files = [{"path": "a", "size_mb": 10.0, "claims": 20000, "drug_share": share,
+              "steps": [row("tokenizer", 1.0, 60), row("scrub_out", 0.3, 80),
+                        row("scrub_json", 0.1, 120)],
+              "peers": [{"peer": "good", **row("peer:good", 0.01, 50)},
+                        {"peer": "bad", "skip": "does not install: no such package"}]}
+             for share in (0.4, 0.9)]
+    results = {"machine": "m", "commit": "c", "date": "d", "repeat": 1, "bytecode_cache": True,
+               "files": files,
+               "startup": [{"key": "startup_process", "step": "whole", "seconds": 0.2,
+                            "peak_rss_mb": 36.0}],
+               "big": [{"key": "big_out", "step": "big", "size_mb": 1000.0, "claims": 5,
+                        "seconds": 9.0, "peak_rss_mb": 90.0}]}
+    text = _table.markdown(results)
+    lines = text.splitlines()
+    head = next(line for line in lines if line.startswith("| step |"))
+    assert "40.0 % drug claims" in head and "90.0 % drug claims" in head
+    assert "| step scrub_out | 300 | 0.300 | 80 MB | 300 | 0.300 | 80 MB | ≥ 0.25× ✓ |" in lines
+    assert any(line.startswith("| step scrub_json |") and line.endswith("< 100 MB ✗ |")
+               for line in lines)
+    assert any(line.startswith("| step peer:good |") for line in lines)
+    assert "Peers skipped: bad (does not install: no such package)." in lines
+    assert "| whole | 0.200 | 36 MB | < 0.25 s ✓ |" in lines
+    assert "| big | 1,000 MB | 5 | 9 | 90.0 MB | < 100 MB ✓ |" in lines
+    assert "scrub_out" in _table.text(results)

@@ -64,7 +64,10 @@ class _Exit(Exception):
         self.message = message
 
 
-def build_parser(stdout: TextIO) -> argparse.ArgumentParser:
+def build_parser(stdout: TextIO, only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only`` (a name in COMMANDS), only that subcommand, which
+    parses its arguments exactly as the whole one does (a one-claim scrub's start-up need not
+    import and build the other four)."""
     parser = _Parser(
         prog="scrub837",
         description="Pre-scrub X12 837P/837I claim files for drug-line edits (J-codes and every code CMS prices as a drug).",
@@ -72,6 +75,8 @@ def build_parser(stdout: TextIO) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for name in COMMANDS:
+        if only is not None and name != only:
+            continue
         try:
             module = importlib.import_module(f"scrub837.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -79,11 +84,13 @@ def build_parser(stdout: TextIO) -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
-    return parser
+        if name == only:
+            return parser
+    return parser if only is None else build_parser(stdout)
 
 
 def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
-    parser = build_parser(stdout)
+    parser = build_parser(stdout, argv[0] if argv and argv[0] in COMMANDS else None)
     try:
         args = parser.parse_args(list(argv))
     except UsageError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -109,6 +108,8 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         work=work, interval=args.interval, once=args.once, stale_after=args.stale_after,
         settle=args.settle, incomplete_after=args.incomplete_after,
         options=options, rule_files=tuple(rule_files))
+    import signal  # here, not at import: the full parser (--help) imports every command
+
     early: list[int] = []  # a stop signal while the rule book loads is kept, not fatal
     previous: dict[int, object] = {}
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -17,7 +17,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from importlib.resources import files
 from pathlib import Path
 
 from scrub837.rulebook import _asp, _crosswalk, _hcpcs, _mue
@@ -188,7 +187,9 @@ def table_from_file(kind: str, path: Path, level2_only: bool = False) -> Table:
 
 
 def builtin_dir() -> Path:
-    return Path(str(files("scrub837"))) / "data"
+    # the package folder, as importlib.resources.files("scrub837") gives it for a package on
+    # disk (without importing importlib.resources' readers and zipfile at every start-up)
+    return Path(__file__).parent.parent / "data"
 
 
 def write_dataset(directory: Path, tables: Mapping[str, Table]) -> None:

@@ -17,9 +17,9 @@ replace its tables.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib.resources import files
 from pathlib import Path
 
+from scrub837.rulebook import _toml_cache
 from scrub837.rulebook._classes import FILE as CLASSES_FILE
 from scrub837.rulebook._classes import load_filing_classes
 from scrub837.rulebook._codes import load_codes
@@ -55,7 +55,9 @@ BUILTIN_RULE_IDS = (
 def default_pack() -> Path:
     """The pack shipped in the package (``scrub837/rules``), or the repository's top-level
     ``rules/`` in a source checkout or editable install."""
-    shipped = Path(str(files("scrub837"))) / "rules"
+    # the package folder, as importlib.resources.files("scrub837") gives it for a package on
+    # disk (without importing importlib.resources' readers and zipfile at every start-up)
+    shipped = Path(__file__).parent.parent / "rules"
     if (shipped / "pack.toml").is_file():
         return shipped
     for parent in Path(__file__).resolve().parents:
@@ -145,12 +147,12 @@ def load_rulebook(directory: Path | None = None, *, crosswalk: Path | None = Non
     extra = cms_tables(hcpcs=hcpcs, asp=asp, crosswalk=crosswalk, mue=mue)
     if extra:
         dataset = dataset.with_tables(extra)
+    classes = load_filing_classes(root / CLASSES_FILE, _shown(root / CLASSES_FILE, root))
+    _toml_cache.save()  # the files parsed for the first time, for the next runs
     return Rulebook(
         directory=str(root), name=meta["name"], version=meta["version"], as_of=meta["as_of"],
         settings=settings, codes=codes, edits=edits, payers=tuple(overlays),
-        default_payer=default, data=dataset, _by_payer=by_payer,
-        filing_classes=load_filing_classes(root / CLASSES_FILE,
-                                           _shown(root / CLASSES_FILE, root)))
+        default_payer=default, data=dataset, _by_payer=by_payer, filing_classes=classes)
 
 
 def pack_problems(rb: Rulebook) -> list[str]:
