@@ -71,18 +71,3 @@ def test_version_falls_back_when_the_look_is_not_conclusive(tmp_path: Path,
     assert _metadata.version("twice", "twice") == importlib.metadata.version("twice")
     with pytest.raises(importlib.metadata.PackageNotFoundError):
         _metadata.version("scrub837-no-such-dist", "scrub837_no_such_package")
-
-
-def test_another_distribution_finder_is_left_to_importlib(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Finder:
-        @staticmethod
-        def find_spec(*_: object) -> None:
-            return None
-
-        @staticmethod
-        def find_distributions(*_: object) -> list[object]:
-            return []
-
-    monkeypatch.setattr(sys, "meta_path", [Finder, *sys.meta_path])
-    assert _metadata.may_declare("scrub837.tests.no-such-group")  # it might supply one
-    assert _metadata.version("pytest", "pytest") == importlib.metadata.version("pytest")

@@ -22,7 +22,8 @@ _INFO = (".dist-info", ".egg-info")
 def may_declare(group: str) -> bool:
     """False only when no distribution on ``sys.path`` can declare an entry point in
     ``group``: no ``entry_points.txt`` of a ``*.dist-info``/``*.egg-info`` folder names it."""
-    if _other_finders():
+    if any(getattr(f, "find_distributions", None) is not None and f is not PathFinder
+           for f in sys.meta_path):
         return True  # distributions may come from elsewhere
     for entry in sys.path:
         root = entry or "."
@@ -54,11 +55,10 @@ def may_declare(group: str) -> bool:
 def version(dist: str, package: str) -> str:
     """``importlib.metadata.version(dist)``, read from the one ``*.dist-info`` beside the
     importable ``package`` when there is exactly one for ``dist``."""
-    try:
-        spec = find_spec(package)
-    except (ImportError, ValueError):  # (a module without a spec): importlib.metadata decides
-        spec = None
-    if spec is not None and spec.origin and not _other_finders():
+    spec = find_spec(package)
+    if spec is not None and spec.origin and not any(
+            getattr(f, "find_distributions", None) is not None and f is not PathFinder
+            for f in sys.meta_path):
         origin = os.path.dirname(spec.origin)
         site = os.path.dirname(origin) if spec.submodule_search_locations else origin
         found = _version_in(site, dist) if _first_with(site, dist) else None
@@ -67,12 +67,6 @@ def version(dist: str, package: str) -> str:
     from importlib.metadata import version as metadata_version
 
     return metadata_version(dist)
-
-
-def _other_finders() -> bool:
-    """A meta-path finder other than the path finder may supply distributions."""
-    return any(getattr(f, "find_distributions", None) is not None and f is not PathFinder
-               for f in sys.meta_path)
 
 
 def _normal(name: str) -> str:
