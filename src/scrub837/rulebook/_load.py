@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from scrub837.rulebook import _toml_cache
 from scrub837.rulebook._classes import FILE as CLASSES_FILE
 from scrub837.rulebook._classes import load_filing_classes
 from scrub837.rulebook._codes import load_codes
@@ -147,12 +146,12 @@ def load_rulebook(directory: Path | None = None, *, crosswalk: Path | None = Non
     extra = cms_tables(hcpcs=hcpcs, asp=asp, crosswalk=crosswalk, mue=mue)
     if extra:
         dataset = dataset.with_tables(extra)
-    classes = load_filing_classes(root / CLASSES_FILE, _shown(root / CLASSES_FILE, root))
-    _toml_cache.save()  # the files parsed for the first time, for the next runs
     return Rulebook(
         directory=str(root), name=meta["name"], version=meta["version"], as_of=meta["as_of"],
         settings=settings, codes=codes, edits=edits, payers=tuple(overlays),
-        default_payer=default, data=dataset, _by_payer=by_payer, filing_classes=classes)
+        default_payer=default, data=dataset, _by_payer=by_payer,
+        filing_classes=load_filing_classes(root / CLASSES_FILE,
+                                           _shown(root / CLASSES_FILE, root)))
 
 
 def pack_problems(rb: Rulebook) -> list[str]:

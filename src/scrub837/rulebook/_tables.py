@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from scrub837.findings import Severity, Stc
-from scrub837.rulebook import _toml_cache
 from scrub837.rulebook._errors import RulePackError
 
 _FORMATTER = string.Formatter()
@@ -22,23 +21,16 @@ _FIELD = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def read_toml(path: Path, shown: str) -> dict[str, object]:
-    """Parse one TOML file; any failure is a :class:`RulePackError` naming ``shown``. A file
-    parsed by an earlier run comes from :mod:`scrub837.rulebook._toml_cache`."""
+    """Parse one TOML file; any failure is a :class:`RulePackError` naming ``shown``."""
     try:
         with open(path, "rb") as f:
-            data = f.read()
-        parsed = _toml_cache.get(data)
-        if parsed is not None:
-            return parsed
-        parsed = tomllib.loads(data.decode())  # what tomllib.load(f) does
+            return tomllib.load(f)
     except FileNotFoundError:
         raise RulePackError(shown, "", "file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise RulePackError(shown, "", f"not valid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RulePackError(shown, "", f"cannot read: {exc}") from None
-    _toml_cache.put(data, parsed)
-    return parsed
 
 
 class Table:
