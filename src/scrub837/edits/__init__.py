@@ -7,8 +7,8 @@ under the entry-point group ``scrub837.edits`` and satisfy :class:`Edit`.
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import entry_points
 
-from scrub837 import _metadata
 from scrub837.edits._engine import Edit, EditContext, Engine, Hit, NamedEdit, locate
 
 BUILTIN_MODULES = (
@@ -41,10 +41,6 @@ def builtin_edits() -> tuple[Edit, ...]:
 def plugin_edits() -> tuple[Edit, ...]:
     """Edits registered by installed packages under ``scrub837.edits``."""
     out: list[Edit] = []
-    if not _metadata.may_declare(ENTRY_POINT_GROUP):
-        return ()  # (importlib.metadata not even imported: ~15 ms of start-up)
-    from importlib.metadata import entry_points
-
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             obj = ep.load()

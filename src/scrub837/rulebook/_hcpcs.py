@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -99,8 +100,6 @@ def parse_records(lines: Iterable[str], shown: str) -> dict[str, tuple[str, ...]
 
 def read_hcpcs(path: Path) -> tuple[str, dict[str, tuple[str, ...]]]:
     """(the ANWEB file's name, its records) from the ``.txt`` or the zip CMS publishes."""
-    import zipfile  # here: only for --hcpcs, not in every scrub's start-up
-
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:

@@ -17,6 +17,7 @@ replace its tables.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib.resources import files
 from pathlib import Path
 
 from scrub837.rulebook._classes import FILE as CLASSES_FILE
@@ -54,9 +55,7 @@ BUILTIN_RULE_IDS = (
 def default_pack() -> Path:
     """The pack shipped in the package (``scrub837/rules``), or the repository's top-level
     ``rules/`` in a source checkout or editable install."""
-    # the package folder, as importlib.resources.files("scrub837") gives it for a package on
-    # disk (without importing importlib.resources' readers and zipfile at every start-up)
-    shipped = Path(__file__).parent.parent / "rules"
+    shipped = Path(str(files("scrub837"))) / "rules"
     if (shipped / "pack.toml").is_file():
         return shipped
     for parent in Path(__file__).resolve().parents:

@@ -18,9 +18,8 @@ import re
 import sys
 import threading
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
-
-from scrub837 import _metadata
 
 _DUMP = """
 import sys
@@ -36,7 +35,7 @@ _LOCK = threading.Lock()
 
 def _cache_file() -> Path:
     root = Path(os.environ.get("SCRUB837_CACHE") or Path.home() / ".cache" / "scrub837")
-    return root / f"icd10cm-simple-icd-10-cm-{library_version()}.txt"
+    return root / f"icd10cm-simple-icd-10-cm-{version('simple-icd-10-cm')}.txt"
 
 
 #: lookups answered by searching the code list's text before the sets are built
@@ -90,8 +89,7 @@ def _searchable() -> str | None:
     ``CODE in billable`` would (for a code without line breaks); else None (the sets
     answer)."""
     text = _text()
-    if not text or (any(c in text for c in "\r\x0b\x0c\x1c\x1d\x1e") if text.isascii()
-                    else _OTHER_BREAKS.search(text)):  # (the ASCII test is ~40x faster)
+    if not text or _OTHER_BREAKS.search(text):
         return None
     padded = "\n" + (text if text.endswith("\n") else text + "\n")
     bills = padded.count("\nB ")
@@ -129,4 +127,4 @@ def _by_sets(code: str) -> str:
 
 
 def library_version() -> str:
-    return _metadata.version("simple-icd-10-cm", "simple_icd_10_cm")
+    return version("simple-icd-10-cm")
