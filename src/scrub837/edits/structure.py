@@ -4,7 +4,6 @@ without a date, CLM02 not the sum of the lines, duplicate REF*6R, control charac
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -16,6 +15,7 @@ from scrub837.x12.lexer import Segment
 
 # X12 basic and extended character sets are printable ASCII; anything else is suspect.
 _BAD_CHAR = re.compile(r"[\x00-\x1f\x7f-\xff]")
+_ZERO = Decimal(0)
 
 
 # DTP02 formats the 5010 TR3s allow for each DTP01 qualifier of a claim (2300 and below); a
@@ -60,51 +60,77 @@ def dtp_dates(fmt: str, value: str) -> list[date] | None:
     return None
 
 
-def dates(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
-    allowed_by = _DTP_FORMATS.get(ctx.kind, _DTP_FORMATS["P"])
+def _dtp_check(kind: str, qualifier: str, fmt: str, value: str) -> list[date] | str:
+    """The dates a claim's DTP names, or the expected formats when it is not one of them."""
+    allowed = _DTP_FORMATS.get(kind, _DTP_FORMATS["P"]).get(qualifier, _ANY)
+    parsed = dtp_dates(fmt, value) if fmt in allowed else None
+    if parsed is None:
+        return " or ".join(f"{f} ({_EXPECTED[f]})" for f in sorted(allowed))
+    return parsed
+
+
+#: _dtp_check's recent answers (a file's DTPs repeat: the same dates on many lines)
+_dtp_memo: dict[tuple[str, str, str, str], list[date] | str] = {}
+
+
+def dates(claim: Claim, ctx: EditContext) -> list[Hit]:
+    out: list[Hit] = []
+    kind = ctx.kind
+    memo = _dtp_memo
     for seg in claim.segments:
-        if seg.elements[0] != "DTP":
+        elements = seg.elements
+        if elements[0] != "DTP":
             continue
-        qualifier, fmt, value = seg.get(1), seg.get(2), seg.get(3)
-        allowed = allowed_by.get(qualifier, _ANY)
-        parsed = dtp_dates(fmt, value) if fmt in allowed else None
+        n = len(elements)
+        qualifier = elements[1] if n > 1 else ""
+        fmt = elements[2] if n > 2 else ""
+        value = elements[3] if n > 3 else ""
+        key = (kind, qualifier, fmt, value)
+        parsed = memo.get(key)
         if parsed is None:
-            expected = " or ".join(f"{f} ({_EXPECTED[f]})" for f in sorted(allowed))
-            yield Hit("CLAIM_DATE_INVALID", None, seg, "DTP03",
-                      values={"qualifier": qualifier[:3], "format": fmt[:3],
-                              "date": value[:20], "expected": expected})
+            parsed = _dtp_check(kind, qualifier, fmt, value)
+            if len(memo) >= 4096:
+                memo.clear()
+            memo[key] = parsed
+        if isinstance(parsed, str):
+            out.append(Hit("CLAIM_DATE_INVALID", None, seg, "DTP03",
+                           values={"qualifier": qualifier[:3], "format": fmt[:3],
+                                   "date": value[:20], "expected": parsed}))
             continue
-        if qualifier in ("472", "434") and any(d > ctx.today for d in parsed):
-            yield Hit("DOS_FUTURE", None, seg, "DTP03",
-                      values={"date": value[:20], "today": ctx.today.isoformat()})
-    for line in ctx.drug_lines:
-        if not line.service_date:
-            yield Hit("LINE_DATE_MISSING", line)
+        if parsed and (qualifier == "472" or qualifier == "434") and max(parsed) > ctx.today:
+            out.append(Hit("DOS_FUTURE", None, seg, "DTP03",
+                           values={"date": value[:20], "today": ctx.today.isoformat()}))
+    for drug in ctx.drugs:
+        if not drug.service_date:
+            out.append(Hit("LINE_DATE_MISSING", drug.line))
+    return out
 
 
-def charges_balance(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+def charges_balance(claim: Claim, ctx: EditContext) -> list[Hit]:
     total = number(claim.charge)
     if total is None:
-        yield Hit("CLAIM_CHARGE_MISMATCH", None, claim.clm, "CLM02",
-                  values={"clm02": claim.charge[:20], "lines": "?"})
-        return
-    lines = Decimal(0)
+        return [Hit("CLAIM_CHARGE_MISMATCH", None, claim.clm, "CLM02",
+                    values={"clm02": claim.charge[:20], "lines": "?"})]
+    lines = _ZERO
     for line in claim.lines:
-        lines += number(line.charge) or Decimal(0)
+        lines += number(line.charge) or _ZERO
     if lines != total:
-        yield Hit("CLAIM_CHARGE_MISMATCH", None, claim.clm, "CLM02",
-                  values={"clm02": claim.charge[:20], "lines": format(lines, "f")})
+        return [Hit("CLAIM_CHARGE_MISMATCH", None, claim.clm, "CLM02",
+                    values={"clm02": claim.charge[:20], "lines": format(lines, "f")})]
+    return []
 
 
-def line_controls(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+def line_controls(claim: Claim, ctx: EditContext) -> list[Hit]:
+    out: list[Hit] = []
     seen: set[str] = set()
     for line in claim.lines:
         control = line.line_control
         if not control:
             continue
         if control in seen:
-            yield Hit("LINE_CONTROL_DUPLICATE", line, line.ref_6r, "REF02")
+            out.append(Hit("LINE_CONTROL_DUPLICATE", line, line.ref_6r, "REF02"))
         seen.add(control)
+    return out
 
 
 #: loops of segments found clean, by identity: the reader gives every claim of a billing
@@ -112,12 +138,18 @@ def line_controls(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
 _clean_loops: IdentityMemo[tuple[Segment, ...], bool] = IdentityMemo()
 
 
-def characters(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+def _clean(text: str) -> bool:
+    """No control or non-ASCII character (the same test as ``_BAD_CHAR``, without a regex)."""
+    return text.isascii() and text.isprintable()
+
+
+def characters(claim: Claim, ctx: EditContext) -> list[Hit]:
     """Control and non-ASCII characters in the claim and in the loops it belongs to: the
     billing provider (2000A/2010Ax), the subscriber (2000B/2010Bx) and the patient (2000C/2010CA).
     A bad character in a shared loop rejects every claim under it, as pyx12 rejects the
     segment (999 IK4 code 6)."""
-    search = _BAD_CHAR.search
+    out: list[Hit] = []
+    join = "".join
     blocks = [claim.provider.segments, claim.subscriber.segments]
     if claim.patient is not None:
         blocks.append(claim.patient.segments)
@@ -126,19 +158,22 @@ def characters(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
     for segments in blocks:
         if clean.get(segments):
             continue  # a shared loop (2000A/2000B) already found clean for an earlier claim
-        if not search("".join("".join(seg.elements) for seg in segments)):
+        if _clean(join([join(seg.elements) for seg in segments])):
             if segments is not claim.segments:
                 clean.put(segments, True)
-            continue  # one search per loop, then per segment only where it found one
+            continue  # one test per loop, then per segment only where it found one
+        search = _BAD_CHAR.search
         for seg in segments:
-            if not search("".join(seg.elements)):
+            if _clean(join(seg.elements)):
                 continue
             for index, value in enumerate(seg.elements):
                 found = search(value)
                 if found:
-                    yield Hit("BAD_CHARACTER", None, seg, f"{seg.elements[0][:3]}{index:02d}",
-                              values={"char": f"0x{ord(found.group()):02X}"})
+                    out.append(Hit("BAD_CHARACTER", None, seg,
+                                   f"{seg.elements[0][:3]}{index:02d}",
+                                   values={"char": f"0x{ord(found.group()):02X}"}))
                     break
+    return out
 
 
 EDITS = (dates, charges_balance, line_controls, characters)
