@@ -18,7 +18,7 @@ import pytest
 from scrub837.findings import Finding, Location, Severity, Stc
 from scrub837.outputs.ack277 import STC12_MAX, Ack277Writer, AckConfig, _fix_text
 from scrub837.outputs.control import ControlNumbers
-from scrub837.results import ClaimResult, TransactionResult
+from scrub837.verdicts.results import ClaimResult, TransactionResult
 from scrub837.scrubber import Scrubber
 from scrub837.x12.pyx12_adapter import validate_277ca
 from tests.conftest import SAMPLES

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from scrub837.api import iter_items
-from scrub837.claims import Claim
-from scrub837.reader import EnvelopeProblem, TransactionEnd
+from scrub837.claims.model import Claim
+from scrub837.claims.reader import EnvelopeProblem, TransactionEnd
 from scrub837.x12.pyx12_adapter import validate_837
 from tests.conftest import ROOT
 

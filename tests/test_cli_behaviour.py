@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from scrub837.cli import EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, EXIT_USAGE, run
-from scrub837.pipeline import OutputOptions, scrub_file
+from scrub837.run.pipeline import OutputOptions, scrub_file
 from scrub837.scrubber import Scrubber
 from tests.conftest import ROOT, SAMPLES
 

@@ -115,7 +115,7 @@ def test_disk_full_leaves_no_partial_outputs(tmp_path: Path,
     def full(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("scrub837.pipeline.os.fsync", full)
+    monkeypatch.setattr("scrub837.run.pipeline.os.fsync", full)
     code, out, err = scrub(CLEAN, "--out", str(tmp_path))
     assert code == 4 and out == ""  # an output failure, not the input's: 4, naming the folder
     assert f"cannot write the outputs to {tmp_path}: No space left on device" in err

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scrub837.results import TransactionResult
+from scrub837.verdicts.results import TransactionResult
 from scrub837.rulebook import load_rulebook
 from scrub837.scrubber import Scrubber
 from tests.x12text import envelope

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from scrub837.claims import Claim
+from scrub837.claims.model import Claim
 from scrub837.edits import EditContext, Hit, NamedEdit, builtin_edits
 from scrub837.outputs.control import ControlNumbers
 from scrub837.scrubber import Scrubber, iter_findings

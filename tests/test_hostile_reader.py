@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from scrub837.api import iter_items
-from scrub837.claims import Claim
-from scrub837.reader import EnvelopeProblem, ReadFailure, TransactionEnd
+from scrub837.claims.model import Claim
+from scrub837.claims.reader import EnvelopeProblem, ReadFailure, TransactionEnd
 from tests.hostile.corpus import CASES, Case
 
 

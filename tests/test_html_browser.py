@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from scrub837.outputs import html as html_mod
-from scrub837.pipeline import OutputOptions, scrub_file
+from scrub837.run.pipeline import OutputOptions, scrub_file
 from scrub837.scrubber import Scrubber
 from tests.conftest import ROOT, SAMPLES
 

@@ -22,9 +22,9 @@ from lxml import html as lhtml
 from scrub837.outputs import html as html_mod
 from scrub837.outputs._html_claim import mask_id, mask_name
 from scrub837.outputs._html_page import BUILTIN_TITLES
-from scrub837.parts import join_parts, plan, scrub_part
-from scrub837.pipeline import OutputOptions, scrub_file
-from scrub837.results import dollars
+from scrub837.run.parts import join_parts, plan, scrub_part
+from scrub837.run.pipeline import OutputOptions, scrub_file
+from scrub837.verdicts.results import dollars
 from scrub837.rulebook._catalog import ENVELOPE
 from scrub837.scrubber import Scrubber
 from tests.compare import assert_same_outputs

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from scrub837.outputs.jsonreport import JsonReportWriter
-from scrub837.pipeline import OutputOptions, scrub_file
-from scrub837.results import SummaryBuilder, TransactionResult
+from scrub837.run.pipeline import OutputOptions, scrub_file
+from scrub837.verdicts.results import SummaryBuilder, TransactionResult
 from scrub837.scrubber import Scrubber
 from tests.conftest import SAMPLES
 

@@ -18,12 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html as lhtml
 
-from scrub837.claims import Claim
+from scrub837.claims.model import Claim
 from scrub837.outputs.ack277 import Ack277Writer, AckConfig
 from scrub837.outputs.control import ControlNumbers
 from scrub837.outputs.split import SplitWriter
-from scrub837.pipeline import OutputOptions, process_stream, scrub_file
-from scrub837.results import ClaimResult, TransactionResult
+from scrub837.run.pipeline import OutputOptions, process_stream, scrub_file
+from scrub837.verdicts.results import ClaimResult, TransactionResult
 from scrub837.scrubber import Scrubber, iter_findings
 from scrub837.api import read_claims
 from scrub837.x12.pyx12_adapter import validate_277ca, validate_837

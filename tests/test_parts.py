@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from scrub837.parallel import scrub_files_parallel
-from scrub837.parts import NotSplittable, plan
-from scrub837.pipeline import OutputOptions, scrub_file
+from scrub837.run.parallel import scrub_files_parallel
+from scrub837.run.parts import NotSplittable, plan
+from scrub837.run.pipeline import OutputOptions, scrub_file
 from scrub837.scrubber import Scrubber
 from scrub837.x12.lexer import iter_segments_bytes
 from scrub837.x12.pyx12_adapter import validate_277ca
@@ -149,7 +149,7 @@ def test_joining_copies_fragments_in_chunks(tmp_path: Path) -> None:
     from dataclasses import replace
     from datetime import datetime
 
-    from scrub837.parts import join_parts, scrub_part
+    from scrub837.run.parts import join_parts, scrub_part
 
     src = generate(tmp_path / "j.837", "P", 12000, 6000)
     options = replace(OutputOptions(), now=datetime(2026, 11, 2, 10, 0))

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from scrub837.parts import NotSplittable, join_parts, plan, scrub_part
-from scrub837.pipeline import OutputOptions, scrub_file
+from scrub837.run.parts import NotSplittable, join_parts, plan, scrub_part
+from scrub837.run.pipeline import OutputOptions, scrub_file
 from scrub837.scrubber import Scrubber
 from tests.compare import assert_same_outputs
 from tests.conftest import SAMPLES, SHARED

@@ -5,8 +5,8 @@ import io
 import pytest
 
 from scrub837 import X12ReadError, iter_items, read_claims
-from scrub837.claims import Claim
-from scrub837.reader import EnvelopeProblem, ReadFailure, TransactionEnd
+from scrub837.claims.model import Claim
+from scrub837.claims.reader import EnvelopeProblem, ReadFailure, TransactionEnd
 from tests.x12text import CLAIM_P, envelope
 
 

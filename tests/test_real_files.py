@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scrub837.findings import Finding, Severity
-from scrub837.pipeline import ScrubResult
+from scrub837.run.pipeline import ScrubResult
 from scrub837.rulebook import RulePackError, load_rulebook
 from scrub837.scrubber import Scrubber
 from tests.compare import assert_same_outputs

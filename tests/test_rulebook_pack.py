@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scrub837.findings import Severity
-from scrub837.icd10 import status as icd10_status
+from scrub837.rulebook.icd10 import status as icd10_status
 from scrub837.rulebook import (
     BUILTIN_RULE_IDS,
     BillingUnit,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scrub837.reader import ReadFailure
-from scrub837.results import TransactionResult
+from scrub837.claims.reader import ReadFailure
+from scrub837.verdicts.results import TransactionResult
 from scrub837.scrubber import Scrubber
 from scrub837.x12.pyx12_adapter import validate_837
 from tests.conftest import SAMPLES

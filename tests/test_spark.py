@@ -245,7 +245,7 @@ def test_a_replayed_batch_that_was_answered_writes_nothing(spark: SparkSession,
                                                            tmp_path: Path) -> None:
     """A query stopped after a batch was answered but before Spark committed it replays that
     batch on restart: its answers stay as they are (not renamed over again)."""
-    from scrub837.pipeline import OutputOptions
+    from scrub837.run.pipeline import OutputOptions
     from scrub837.spark._stream import BINARY_FILE_SCHEMA, _Batches
     from scrub837.spark._tasks import RuleOptions
 
@@ -297,9 +297,9 @@ def test_the_commands_rule_options_reach_the_executors(spark: SparkSession,
 
 def test_a_file_whose_part_failed_is_scrubbed_whole_and_its_part_rows_dropped(
         tmp_path: Path) -> None:
-    from scrub837.parts import PartOutcome
-    from scrub837.pipeline import OutputOptions
-    from scrub837.results import SummaryBuilder
+    from scrub837.run.parts import PartOutcome
+    from scrub837.run.pipeline import OutputOptions
+    from scrub837.verdicts.results import SummaryBuilder
     from scrub837.spark._batch import _join, _Planned
 
     fragment = tmp_path / ".big.837.part0.277.t.tmp"

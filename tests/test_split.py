@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scrub837.api import read_claims
 from scrub837.findings import Finding, Location, Severity
 from scrub837.outputs.split import SplitWriter
-from scrub837.results import ClaimResult, TransactionResult
+from scrub837.verdicts.results import ClaimResult, TransactionResult
 from scrub837.scrubber import Scrubber
 from scrub837.x12.lexer import Segment, iter_segments_bytes
 from scrub837.x12.pyx12_adapter import validate_837

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-import scrub837.spool as spool
-from scrub837.pipeline import OutputOptions, scrub_file
-from scrub837.results import TransactionResult
+import scrub837.verdicts.spool as spool
+from scrub837.run.pipeline import OutputOptions, scrub_file
+from scrub837.verdicts.results import TransactionResult
 from scrub837.scrubber import Scrubber
-from scrub837.spool import SeenKeys, Spool
+from scrub837.verdicts.spool import SeenKeys, Spool
 from tests.compare import assert_same_outputs
 from tests.conftest import ROOT, SAMPLES
 
@@ -109,7 +109,7 @@ def test_a_full_disk_while_spooling_is_an_error_for_that_file_and_keeps_the_inpu
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from scrub837.pipeline import OutputError
+    from scrub837.run.pipeline import OutputError
 
     def full(*args: object, **kwargs: object) -> object:
         raise OSError(errno.ENOSPC, "No space left on device")

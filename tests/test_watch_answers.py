@@ -16,13 +16,13 @@ from typing import Any, BinaryIO
 
 import pytest
 
-from scrub837._watch_fs import HOST, temp_name
-from scrub837._watch_ready import complete
+from scrub837.watch._fs import HOST, temp_name
+from scrub837.watch._ready import complete
 from scrub837.logging import configure_logging
 from scrub837.outputs.control import ControlNumbers
-from scrub837.pipeline import FileOutcome, OutputOptions, process_stream
+from scrub837.run.pipeline import FileOutcome, OutputOptions, process_stream
 from scrub837.scrubber import Scrubber
-from scrub837.watch import WatchConfig, Watcher
+from scrub837.watch.watcher import WatchConfig, Watcher
 from tests.conftest import SAMPLES
 
 BASE = (SAMPLES / "837p_clean.837").read_bytes()
@@ -185,7 +185,7 @@ def test_a_rescrub_after_a_crash_gives_byte_identical_outputs(
 def test_a_crash_after_the_done_marker_keeps_the_answer(
         tmp_path: Path, scrubber: Scrubber, log: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import scrub837._watch_answer as answer
+    import scrub837.watch._answer as answer
 
     put(tmp_path, "b.837", variant(2))
     real = answer.move_noclobber
@@ -259,8 +259,8 @@ def test_a_full_work_folder_or_outbox_gives_the_input_back_with_no_answer(
 ) -> None:
     import errno
 
-    import scrub837._watch_answer as answer
-    from scrub837._watch_ticket import Ticket
+    import scrub837.watch._answer as answer
+    from scrub837.watch._ticket import Ticket
 
     def full(*_: object, **__: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -341,7 +341,7 @@ def test_temporary_files_of_dead_processes_are_removed_at_start(
 def test_a_long_file_logs_progress_events_with_counts_only(
         tmp_path: Path, scrubber: Scrubber, log: io.StringIO,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import scrub837._watch_answer as answer
+    import scrub837.watch._answer as answer
 
     put(tmp_path, "small.837", BASE)
     twice(make(tmp_path, scrubber))

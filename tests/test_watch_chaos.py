@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from scrub837._watch_fs import ClaimName
+from scrub837.watch._fs import ClaimName
 from tests.conftest import ROOT, SAMPLES
 
 BASE = (SAMPLES / "837p_clean.837").read_text()

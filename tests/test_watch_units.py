@@ -17,14 +17,14 @@ from typing import Any, BinaryIO
 
 import pytest
 
-import scrub837._watch_fs as wfs
-from scrub837._watch_fs import ClaimName, move_noclobber
-from scrub837._watch_index import HashIndex
+import scrub837.watch._fs as wfs
+from scrub837.watch._fs import ClaimName, move_noclobber
+from scrub837.watch._index import HashIndex
 from scrub837.cli import run
 from scrub837.logging import configure_logging
-from scrub837.pipeline import FileOutcome, OutputOptions, process_stream
+from scrub837.run.pipeline import FileOutcome, OutputOptions, process_stream
 from scrub837.scrubber import Scrubber
-from scrub837.watch import WatchConfig, Watcher
+from scrub837.watch.watcher import WatchConfig, Watcher
 from tests.conftest import SAMPLES
 
 BASE = (SAMPLES / "837p_clean.837").read_text()
@@ -310,7 +310,7 @@ def test_control_numbers_continue_across_runs(tmp_path: Path) -> None:
 def test_the_watch_commands_defaults_are_the_watchers() -> None:
     """``scrub837.commands.watch`` repeats two defaults so that building the parser (every
     command's start-up) does not import the watcher."""
-    from scrub837 import watch
+    from scrub837.watch import watcher as watch
     from scrub837.commands import watch as command
 
     assert (command.SETTLE, command.INCOMPLETE_AFTER) == (watch.SETTLE, watch.INCOMPLETE_AFTER)

@@ -4,9 +4,9 @@ The core is pure: bytes -> segments -> claims -> findings -> outputs. See docs/c
 """
 
 from scrub837.api import X12ReadError, iter_items, read_claims
-from scrub837.claims import Claim, Diagnosis, Drug, Envelope, HlBlock, ServiceLine
+from scrub837.claims.model import Claim, Diagnosis, Drug, Envelope, HlBlock, ServiceLine
 from scrub837.findings import Finding, Location, Severity, Stc
-from scrub837.reader import EnvelopeProblem, ReadFailure, TransactionEnd
+from scrub837.claims.reader import EnvelopeProblem, ReadFailure, TransactionEnd
 
 __version__ = "0.1.0"
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from scrub837._source import iter_chunks
-from scrub837.claims import Claim
-from scrub837.reader import ClaimReader, Item, ReadFailure
+from scrub837.claims.model import Claim
+from scrub837.claims.reader import ClaimReader, Item, ReadFailure
 
 
 class X12ReadError(Exception):

@@ -16,7 +16,7 @@ code of its files:
 * 130 ``EXIT_INTERRUPTED``: interrupted (Ctrl-C).
 
 The per-file part of the mapping (0, 1, 3 from a file's verdicts) is
-:attr:`scrub837.results.FileSummary.exit_code`. ``main()`` only wires ``sys``.
+:attr:`scrub837.verdicts.results.FileSummary.exit_code`. ``main()`` only wires ``sys``.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
 
 
 def main() -> None:
-    from scrub837 import _runtime
+    from scrub837.run import _runtime
 
     _runtime.tune()  # GC threshold, malloc thresholds (see _runtime)
     try:

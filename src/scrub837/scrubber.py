@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING
 
 from scrub837.api import Source
 from scrub837.findings import Finding, Location, Severity, Stc
-from scrub837.reader import ClaimReader, EnvelopeProblem, ReadFailure
-from scrub837.results import TransactionResult
+from scrub837.claims.reader import ClaimReader, EnvelopeProblem, ReadFailure
+from scrub837.verdicts.results import TransactionResult
 from scrub837.edits import Edit, Engine, builtin_edits, plugin_edits
 from scrub837.rulebook import Rulebook, load_rulebook
-from scrub837.scrub import ResultItem, iter_results
+from scrub837.verdicts.transactions import ResultItem, iter_results
 
 if TYPE_CHECKING:
     from scrub837.outputs.ack277 import AckConfig
-    from scrub837.pipeline import ScrubResult
+    from scrub837.run.pipeline import ScrubResult
 
 
 class Scrubber:
@@ -70,7 +70,7 @@ class Scrubber:
     def results(self, source: Source, name: str = "", *, stream_claims: bool = False,
                 slim: bool = False, reader: ClaimReader | None = None) -> Iterator[ResultItem]:
         """Stream transaction results (and envelope problems / a read failure) for one input;
-        see :func:`scrub837.scrub.iter_results` for ``stream_claims``, ``slim`` and
+        see :func:`scrub837.verdicts.transactions.iter_results` for ``stream_claims``, ``slim`` and
         ``reader``."""
         return iter_results(source, self.engine, name, stream_claims=stream_claims,
                             slim=slim, reader=reader,
@@ -82,7 +82,7 @@ class Scrubber:
         837 bytes, the JSON report, and ``render_html()``. Thread-safe: nothing is shared but
         the read-only rule book and edits (and a per-call 277CA control-number sequence)."""
         from scrub837.outputs.ack277 import AckConfig
-        from scrub837.pipeline import OutputOptions, scrub_bytes
+        from scrub837.run.pipeline import OutputOptions, scrub_bytes
 
         options = OutputOptions(ack=ack or AckConfig(), show_phi=show_phi, now=now)
         return scrub_bytes(data, name, self, options)

@@ -1,9 +1,9 @@
-"""The CLI's one line per file (money formatted by :func:`scrub837.results.dollars`, as in the
+"""The CLI's one line per file (money formatted by :func:`scrub837.verdicts.results.dollars`, as in the
 reports)."""
 
 from __future__ import annotations
 
-from scrub837.results import FileSummary, dollars
+from scrub837.verdicts.results import FileSummary, dollars
 
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from scrub837.api import iter_items
-from scrub837.claims import Claim
+from scrub837.claims.model import Claim
 from scrub837.cli import EXIT_INPUT, EXIT_OK
 from scrub837.commands._inputs import (
     cannot_open,
@@ -17,8 +17,8 @@ from scrub837.commands._inputs import (
     input_problem,
     open_input,
 )
-from scrub837.extract import line_record
-from scrub837.reader import ReadFailure, TransactionEnd
+from scrub837.claims.extract import line_record
+from scrub837.claims.reader import ReadFailure, TransactionEnd
 
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # one encoder for the run
 

@@ -30,7 +30,7 @@ from scrub837.edits import PluginError
 from scrub837.outputs.control import ControlNumbers
 from scrub837.commands._summary import summary_line, unreadable_line
 from scrub837.outputs.jsonlines import JsonLinesWriter
-from scrub837.pipeline import (
+from scrub837.run.pipeline import (
     FileOutcome,
     InputError,
     OutputError,
@@ -38,7 +38,7 @@ from scrub837.pipeline import (
     _Metered,
     process_stream,
 )
-from scrub837.results import SummaryBuilder, TransactionResult
+from scrub837.verdicts.results import SummaryBuilder, TransactionResult
 from scrub837.rulebook import RulePackError
 from scrub837.scrubber import Scrubber
 
@@ -115,7 +115,7 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             readable.append(name)
     answers: list[FileOutcome | Exception]
     if args.jobs > 1 and "-" not in readable:
-        from scrub837.parallel import scrub_files_parallel
+        from scrub837.run.parallel import scrub_files_parallel
 
         bar = _progress.for_run(stderr, args.quiet, readable)
         try:

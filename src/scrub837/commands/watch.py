@@ -16,14 +16,14 @@ from scrub837.commands._options import (
 )
 from scrub837.edits import PluginError
 from scrub837.outputs.control import ControlNumbers
-from scrub837.pipeline import OutputOptions
+from scrub837.run.pipeline import OutputOptions
 from scrub837.rulebook import RulePackError, default_pack
 
 if TYPE_CHECKING:
-    from scrub837.watch import WatchConfig, Watcher
+    from scrub837.watch.watcher import WatchConfig, Watcher
 
 # The watcher and structlog are imported when ``watch`` runs, not when any command's parser is
-# built (start-up of ``scrub``); these defaults are scrub837.watch's (a test checks they agree).
+# built (start-up of ``scrub``); these defaults are scrub837.watch.watcher's (a test checks they agree).
 SETTLE = 10.0
 INCOMPLETE_AFTER = 1800.0
 EXIT_USAGE = 2
@@ -87,7 +87,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from scrub837.logging import configure_logging
-    from scrub837.watch import WatchConfig, Watcher
+    from scrub837.watch.watcher import WatchConfig, Watcher
 
     configure_logging(args.log_level, json=None if args.log_format is None
                       else args.log_format == "json", stream=stderr)
@@ -127,7 +127,7 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _build(config: WatchConfig, args: argparse.Namespace, stderr: TextIO) -> Watcher | int:
-    from scrub837.watch import Watcher, WatchSetupError
+    from scrub837.watch.watcher import Watcher, WatchSetupError
 
     try:
         return Watcher(config, lambda: make_scrubber(args))

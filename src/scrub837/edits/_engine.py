@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
 
 from scrub837._memo import IdentityMemo
-from scrub837.claims import Claim, HlBlock, ServiceLine, TransactionHeader
+from scrub837.claims.model import Claim, HlBlock, ServiceLine, TransactionHeader
 from scrub837.edits._lines import DrugLine
 from scrub837.findings import Finding, Location, Severity, Stc
 from scrub837.rulebook import CodeRule, EditDef, PayerOverlay, Rulebook

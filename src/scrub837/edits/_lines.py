@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from scrub837.claims import Drug, ServiceLine
+from scrub837.claims.model import Drug, ServiceLine
 from scrub837.edits._util import ccyymmdd, number
 from scrub837.rulebook import CodeRule
 

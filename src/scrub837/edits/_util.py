@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from scrub837.claims import ServiceLine
+from scrub837.claims.model import ServiceLine
 
 
 @lru_cache(maxsize=4096)  # units, quantities and charges repeat

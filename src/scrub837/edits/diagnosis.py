@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from scrub837 import icd10
-from scrub837.claims import Claim, Diagnosis, ServiceLine
+from scrub837.rulebook import icd10
+from scrub837.claims.model import Claim, Diagnosis, ServiceLine
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 from scrub837.edits._util import line_date
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scrub837.claims import Claim, ServiceLine
+from scrub837.claims.model import Claim, ServiceLine
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 from scrub837.edits._lines import DrugLine
 

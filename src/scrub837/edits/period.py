@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from scrub837._memo import IdentityMemo
-from scrub837.claims import Claim
+from scrub837.claims.model import Claim
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 from scrub837.rulebook import Dataset
 

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from scrub837._memo import IdentityMemo
-from scrub837.claims import Claim
+from scrub837.claims.model import Claim
 from scrub837.edits._engine import EditContext, Hit
 from scrub837.edits._util import ccyymmdd, number
 from scrub837.x12.lexer import Segment

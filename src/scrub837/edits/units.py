@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, Decimal
 
-from scrub837.claims import Claim, ServiceLine
+from scrub837.claims.model import Claim, ServiceLine
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 from scrub837.edits._lines import DrugLine
 from scrub837.edits._util import ccyymmdd, plain

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from scrub837.claims import Claim
+from scrub837.claims.model import Claim
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 
 _NDC = re.compile(r"(?<!\d)(\d{11}|\d{4,5}-\d{3,4}-\d{1,2})(?!\d)")

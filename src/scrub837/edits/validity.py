@@ -3,7 +3,7 @@ does not define."""
 
 from __future__ import annotations
 
-from scrub837.claims import Claim
+from scrub837.claims.model import Claim
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 
 

@@ -21,9 +21,9 @@ from html import escape
 from lxml import etree
 from lxml.builder import E
 
-from scrub837.claims import Claim, HlBlock
+from scrub837.claims.model import Claim, HlBlock
 from scrub837.findings import Finding
-from scrub837.results import ClaimResult, dollars
+from scrub837.verdicts.results import ClaimResult, dollars
 from scrub837.x12.lexer import Segment
 
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

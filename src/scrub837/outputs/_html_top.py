@@ -13,7 +13,7 @@ from lxml.builder import E
 from scrub837.outputs._html_claim import MASK, finding_block, safe
 from scrub837.outputs._html_page import (BUILTIN_TITLES, CSS, Row, filter_css, filter_notes,
                                          reasons_table, worklist, worklist_row)
-from scrub837.results import FileSummary, dollars
+from scrub837.verdicts.results import FileSummary, dollars
 
 if TYPE_CHECKING:
     from scrub837.outputs.html import HtmlPart, ReportLimits

@@ -17,12 +17,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import BinaryIO
 
-from scrub837.claims import Claim, ServiceLine
+from scrub837.claims.model import Claim, ServiceLine
 from scrub837.edits._util import ccyymmdd
 from scrub837.findings import Finding, Stc
 from scrub837.outputs.control import ControlNumbers
-from scrub837.results import ClaimResult, TransactionResult, money
-from scrub837.spool import Spool, spooled
+from scrub837.verdicts.results import ClaimResult, TransactionResult, money
+from scrub837.verdicts.spool import Spool, spooled
 from scrub837.x12.lexer import Segment
 
 #: Our delimiters (* : ^ ~), the ones 837s commonly use (| > { !), and '<' (fix texts write

@@ -36,8 +36,8 @@ from scrub837.outputs._html_claim import (SECTION_END, body_failed, claim_body, 
                                           finding_block, mask_name, safe)
 from scrub837.outputs._html_page import Row, date_text
 from scrub837.outputs._html_top import page_top
-from scrub837.reader import EnvelopeProblem, ReadFailure
-from scrub837.results import ClaimResult, FileSummary, TransactionResult, dollars
+from scrub837.claims.reader import EnvelopeProblem, ReadFailure
+from scrub837.verdicts.results import ClaimResult, FileSummary, TransactionResult, dollars
 
 __all__ = ["HtmlPart", "HtmlReportWriter", "ReportLimits", "render_html", "safe"]
 

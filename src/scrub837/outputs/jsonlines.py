@@ -21,8 +21,8 @@ import json
 from typing import TextIO
 
 from scrub837.outputs.jsonreport import summary_dict
-from scrub837.reader import EnvelopeProblem, ReadFailure
-from scrub837.results import FileSummary, TransactionResult
+from scrub837.claims.reader import EnvelopeProblem, ReadFailure
+from scrub837.verdicts.results import FileSummary, TransactionResult
 
 _BATCH = 512  # claims per write
 

@@ -12,12 +12,12 @@ import json
 import shutil
 from typing import BinaryIO
 
-from scrub837.claims import Claim
-from scrub837.extract import mask
+from scrub837.claims.model import Claim
+from scrub837.claims.extract import mask
 from scrub837.findings import Finding
-from scrub837.reader import EnvelopeProblem, ReadFailure
-from scrub837.spool import Spool
-from scrub837.results import ClaimResult, FileSummary, TransactionResult
+from scrub837.claims.reader import EnvelopeProblem, ReadFailure
+from scrub837.verdicts.spool import Spool
+from scrub837.verdicts.results import ClaimResult, FileSummary, TransactionResult
 
 SCHEMA = "scrub837.report/1"
 

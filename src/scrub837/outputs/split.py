@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from itertools import chain
 from typing import BinaryIO, NamedTuple
 
-from scrub837.claims import Claim, HlBlock
+from scrub837.claims.model import Claim, HlBlock
 from scrub837.outputs import COPY_CHUNK
-from scrub837.results import ClaimResult, TransactionResult
-from scrub837.spool import Spool
+from scrub837.verdicts.results import ClaimResult, TransactionResult
+from scrub837.verdicts.spool import Spool
 from scrub837.x12.lexer import Segment
 
 

@@ -1,7 +1,7 @@
 """The TA1 interchange acknowledgment, ``NAME.ta1``: written when an interchange envelope
 (ISA/IEA) of the file has a problem or an interchange asks for one (ISA14 ``1``), one TA1
 segment for each such interchange (the answers
-are decided by :mod:`scrub837.interchange`; README "What comes out" and
+are decided by :mod:`scrub837.verdicts.interchange`; README "What comes out" and
 docs/report-schema.md say what they mean).
 
 ``TA1*ISA13*ISA09*ISA10*TA104*TA105``: the interchange's control number, date and time as its
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import BinaryIO
 
-from scrub837.interchange import Ta1Answer
+from scrub837.verdicts.interchange import Ta1Answer
 from scrub837.outputs.ack277 import AckConfig, clean
 from scrub837.outputs.control import ControlNumbers
 

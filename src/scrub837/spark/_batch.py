@@ -1,5 +1,5 @@
 """The driver's side of a batch scrub: list the inputs, plan large files into parts (the same
-:func:`scrub837.parts.plan` as ``--jobs``), give every input and part its own range of 277CA
+:func:`scrub837.run.parts.plan` as ``--jobs``), give every input and part its own range of 277CA
 control numbers, run one Spark job, join the parts, and build the tables."""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pyspark.sql.functions import broadcast
 
 from scrub837.outputs.ack277 import AckConfig
 from scrub837.outputs.control import ControlNumbers
-from scrub837.parallel import PARTS_PER_JOB, SPLIT_MIN_BYTES
-from scrub837.parts import NotSplittable, Part, PartOutcome, join_parts, plan, remove_fragments
-from scrub837.pipeline import OutputOptions
+from scrub837.run.parallel import PARTS_PER_JOB, SPLIT_MIN_BYTES
+from scrub837.run.parts import NotSplittable, Part, PartOutcome, join_parts, plan, remove_fragments
+from scrub837.run.pipeline import OutputOptions
 from scrub837.spark._rows import CLAIM_COLUMNS, FINDING_COLUMNS, ddl
 from scrub837.spark._tasks import (FILE_COLUMNS, FileRow, Job, Record, RuleOptions, describe,
                                    failed_row, file_row, local_name, scrub_contents, scrub_parts)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scrub837.findings import Finding
-from scrub837.reader import ClaimReader, EnvelopeProblem
-from scrub837.results import ClaimResult, TransactionResult
+from scrub837.claims.reader import ClaimReader, EnvelopeProblem
+from scrub837.verdicts.results import ClaimResult, TransactionResult
 from scrub837.scrubber import Scrubber
 from scrub837.api import Source
-from scrub837.scrub import ResultItem
+from scrub837.verdicts.transactions import ResultItem
 
 #: (name, Spark SQL type) of the claim verdicts table, one row per claim
 CLAIM_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -29,8 +29,8 @@ from pyspark.sql.streaming.query import StreamingQuery
 
 from scrub837.outputs.ack277 import AckConfig
 from scrub837.outputs.control import ControlNumbers
-from scrub837.parallel import SPLIT_MIN_BYTES
-from scrub837.pipeline import OutputOptions
+from scrub837.run.parallel import SPLIT_MIN_BYTES
+from scrub837.run.pipeline import OutputOptions
 from scrub837.spark._batch import _plan, run_batch
 from scrub837.spark._tasks import RuleOptions, local_name
 

@@ -5,7 +5,7 @@ on by default), so the rule book is loaded once per worker, not once per file or
 
 Each task answers with records ``(kind, key, payload)``: ``"file"`` (one per input answered:
 a :data:`FileRow`), ``"part"`` (a ``--jobs``-style part scrubbed into fragments: its
-:class:`~scrub837.parts.PartOutcome`, joined on the driver), ``"claim"`` / ``"finding"``
+:class:`~scrub837.run.parts.PartOutcome`, joined on the driver), ``"claim"`` / ``"finding"``
 (table rows, ``key`` naming the input or the part they came from). A failure of one input
 never fails the task (Spark would retry and then abort the whole job): it is that input's
 ``"file"`` record with exit code 3 and the reason, as the CLI reports it."""
@@ -21,8 +21,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from scrub837.outputs.control import ControlNumbers
-from scrub837.parts import Part, scrub_part
-from scrub837.pipeline import OutputError, OutputOptions, process_stream
+from scrub837.run.parts import Part, scrub_part
+from scrub837.run.pipeline import OutputError, OutputOptions, process_stream
 from scrub837.scrubber import Scrubber
 from scrub837.spark._rows import RowCollector, TappedScrubber
 
@@ -80,7 +80,7 @@ def scrubber_for(rules: RuleOptions) -> Scrubber:
         found = Scrubber(loaded.rulebook, plugins=rules.plugins, today=rules.today,
                          reject_pre_errata=rules.reject_pre_errata)
     else:
-        from scrub837 import _runtime
+        from scrub837.run import _runtime
 
         _runtime.tune()
         found = Scrubber(rules.rules, crosswalk=rules.crosswalk, mue=list(rules.mue),
@@ -109,7 +109,7 @@ def local_name(uri: str) -> str:
 def file_row(name: str, outcome_summary: object, parts: int, outputs: Iterable[Path],
              ) -> FileRow:
     from scrub837.commands._summary import summary_line
-    from scrub837.results import FileSummary
+    from scrub837.verdicts.results import FileSummary
 
     s = outcome_summary
     assert isinstance(s, FileSummary)

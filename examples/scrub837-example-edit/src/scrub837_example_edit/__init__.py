@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 
-from scrub837.claims import Claim
+from scrub837.claims.model import Claim
 from scrub837.edits import EditContext, Hit
 from scrub837.findings import Severity, Stc
 from scrub837.rulebook import EditDef

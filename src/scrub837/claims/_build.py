@@ -1,4 +1,4 @@
-"""Build one :class:`~scrub837.claims.Claim` from its segments (CLM .. last segment).
+"""Build one :class:`~scrub837.claims.model.Claim` from its segments (CLM .. last segment).
 
 Loop detection inside 2300 follows the 5010 guides: 2310x start with NM1, 2320 with SBR, 2330x
 with NM1 after SBR, 2400 with LX, 2410 with LIN, 2420x with NM1 inside a line, 2430 with SVD.
@@ -6,7 +6,7 @@ with NM1 after SBR, 2400 with LX, 2410 with LIN, 2420x with NM1 inside a line, 2
 
 from __future__ import annotations
 
-from scrub837.claims import (
+from scrub837.claims.model import (
     DX_QUALIFIERS,
     POINTER_QUALIFIERS,
     Claim,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scrub837.claims import Claim, HlBlock, ServiceLine
+from scrub837.claims.model import Claim, HlBlock, ServiceLine
 from scrub837.x12.lexer import Segment
 
 JSONDict = dict[str, object]

@@ -24,9 +24,9 @@ from scrub837.outputs.html import HtmlReportWriter
 from scrub837.outputs.jsonreport import JsonReportWriter
 from scrub837.outputs.split import SplitWriter
 from scrub837.outputs.ta1 import write_ta1
-from scrub837.reader import ReadFailure
-from scrub837.results import ClaimResult, FileSummary, SummaryBuilder, TransactionResult
-from scrub837.scrubber import Scrubber
+from scrub837.claims.reader import ReadFailure
+from scrub837.verdicts.results import ClaimResult, FileSummary, SummaryBuilder, TransactionResult
+from scrub837.verdicts.transactions import Checker
 
 SUFFIXES = (".277", ".report.json", ".report.html", ".accepted.837", ".rejected.837", ".999",
             ".error.txt", ".ta1")
@@ -177,7 +177,7 @@ class _Outputs:
                 pass
 
 
-def process_stream(source: BinaryIO, name: str, scrubber: Scrubber, out_dir: Path,
+def process_stream(source: BinaryIO, name: str, scrubber: Checker, out_dir: Path,
                    options: OutputOptions) -> FileOutcome:
     """Scrub one input and write its outputs into ``out_dir`` (atomically)."""
     try:
@@ -282,16 +282,16 @@ def _tee(source: BinaryIO, sink: list[bytes]) -> BinaryIO:
 
 
 def _validated(results: Iterator[object], validated: list[bytes], outs: _Outputs,
-               scrubber: Scrubber, options: OutputOptions) -> Iterator[object]:
+               scrubber: Checker, options: OutputOptions) -> Iterator[object]:
     """--validate: pyx12 on the input; claims of a rejected input get STC A3:684 (see 999).
     The 999 has the 277CA's ids and control numbers."""
-    from scrub837.validation import apply_ig_validation
+    from scrub837.run.validation import apply_ig_validation
 
     yield from apply_ig_validation(results, validated[0], outs.open(".999"), scrubber,
                                    ack=options.ack, control=options.control, now=options.now)
 
 
-def scrub_file(path: Path, scrubber: Scrubber, out_dir: Path,
+def scrub_file(path: Path, scrubber: Checker, out_dir: Path,
                options: OutputOptions) -> FileOutcome:
     """:func:`process_stream` on a file; a file that cannot be opened is an InputError."""
     try:
@@ -327,7 +327,7 @@ class ScrubResult:
                            title=f"scrub837 report: {self.summary.file or 'input'}")
 
 
-def scrub_bytes(data: bytes, name: str, scrubber: Scrubber,
+def scrub_bytes(data: bytes, name: str, scrubber: Checker,
                 options: OutputOptions | None = None) -> ScrubResult:
     options = options or OutputOptions()
     now = options.now or datetime.now()

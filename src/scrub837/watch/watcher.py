@@ -3,23 +3,23 @@
 Every upload gets exactly one answer in the outbox, and no input is lost (docs/watcher.md):
 
 * a file is picked up only when it is complete -- it ends with an IEA closing its last ISA
-  (:mod:`scrub837._watch_ready`) -- and its size, mtime and inode have not changed for
+  (:mod:`scrub837.watch._ready`) -- and its size, mtime and inode have not changed for
   ``settle`` seconds; a file that stays incomplete is taken (and answered as truncated) once
   unchanged for ``incomplete_after``; never a ``*.part``, ``*.tmp`` or ``.*`` name, a link or
   a folder;
 * it is claimed by ``os.rename`` into the work folder as ``NAME.HOST.PID.CLAIMTIME.TOKEN``; of
   several watchers only one rename wins; a file changed between the last look and the claim, or
   during its scrub, goes back to the inbox (its outputs taken back), never split;
-* the answer (:mod:`scrub837._watch_answer`): a ticket in the work folder pins the output stem,
+* the answer (:mod:`scrub837.watch._answer`): a ticket in the work folder pins the output stem,
   the 277CA's control numbers and creation time, so a re-scrub after a crash is byte-identical;
   the outputs, then ``STEM.done``; then the input moves to ``archive/STEM`` (``error/STEM``);
-  a duplicate (same sha256, :mod:`scrub837._watch_index`) is answered by
+  a duplicate (same sha256, :mod:`scrub837.watch._index`) is answered by
   ``STEM.duplicate.json`` naming the first upload's answer;
 * a failure to write the outputs (disk full, permissions on OUTBOX) puts the input back in the
   inbox, retried with a back-off (interval * 2^attempt, at most 5 minutes);
 * files left in the work folder by a dead watcher (same host, pid gone) or claimed by another
   host longer than ``stale_after`` ago are recovered at start and every ``sweep_every`` seconds,
-  and temporary files of dead processes are removed (:mod:`scrub837._watch_clean`);
+  and temporary files of dead processes are removed (:mod:`scrub837.watch._clean`);
 * rule files are reloaded when their mtimes change; a broken new pack keeps the old one;
 * SIGTERM/SIGINT: ``watch_stopping`` is logged at once, the current file is finished, then
   :meth:`Watcher.run` returns 0; further signals are ignored.
@@ -34,9 +34,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scrub837 import _watch_clean as clean
-from scrub837._watch_answer import DUPLICATES, FileHandling, Processor, Stamp, stamp_of
-from scrub837._watch_fs import (
+from scrub837.watch import _clean as clean
+from scrub837.watch._answer import DUPLICATES, FileHandling, Processor, Stamp, stamp_of
+from scrub837.watch._fs import (
     HOST,
     ClaimName,
     claim_alive,
@@ -45,11 +45,11 @@ from scrub837._watch_fs import (
     ignored,
     same_filesystem,
 )
-from scrub837._watch_index import HashIndex
-from scrub837._watch_ready import complete
-from scrub837._watch_signals import StopSignals
+from scrub837.watch._index import HashIndex
+from scrub837.watch._ready import complete
+from scrub837.watch._signals import StopSignals
 from scrub837.logging import get_logger
-from scrub837.pipeline import OutputOptions, process_stream
+from scrub837.run.pipeline import OutputOptions, process_stream
 from scrub837.rulebook import RulePackError
 from scrub837.scrubber import Scrubber
 

@@ -15,9 +15,9 @@ from typing import BinaryIO
 from scrub837.findings import Finding, Location, Severity, Stc
 from scrub837.outputs.ack277 import AckConfig, clean
 from scrub837.outputs.control import ControlNumbers
-from scrub837.reader import EnvelopeProblem
-from scrub837.results import ClaimResult, TransactionResult
-from scrub837.scrubber import Scrubber
+from scrub837.claims.reader import EnvelopeProblem
+from scrub837.verdicts.results import ClaimResult, TransactionResult
+from scrub837.verdicts.transactions import Checker
 from scrub837.x12.pyx12_adapter import IgResult, validate_837
 
 IG_STC = (Stc("A3", "684"),)
@@ -102,7 +102,7 @@ def restamp_999(ack: bytes, config: AckConfig, control: ControlNumbers,
 
 
 def apply_ig_validation(results: Iterable[object], data: bytes, ack_stream: BinaryIO,
-                        scrubber: Scrubber, *, ack: AckConfig | None = None,
+                        scrubber: Checker, *, ack: AckConfig | None = None,
                         control: ControlNumbers | None = None,
                         now: datetime | None = None) -> Iterator[object]:
     """``ack``/``control``/``now`` given (the pipeline): the 999 is restamped with the

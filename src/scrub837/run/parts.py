@@ -11,7 +11,7 @@ run writes.
 - :func:`scrub_part` scrubs one part into hidden fragment files (transactions only, no
   envelopes) and answers with a small :class:`PartOutcome`.
 - :func:`join_parts` writes the final outputs from the fragments, atomically, like
-  :func:`scrub837.pipeline.process_stream`.
+  :func:`scrub837.run.pipeline.process_stream`.
 
 Only 277CA control numbers differ from a one-process run: parts take them from one shared,
 locked counter, so they are unique but not in file order.
@@ -33,10 +33,10 @@ from scrub837.outputs.html import HtmlPart, HtmlReportWriter
 from scrub837.outputs.jsonreport import JsonReportWriter
 from scrub837.outputs.split import SplitWriter, Written, join_side
 from scrub837.outputs.ta1 import write_ta1
-from scrub837.pipeline import FileOutcome, OutputOptions, _Outputs, output_error
-from scrub837.reader import ClaimReader, EnvelopeProblem, ReadFailure
-from scrub837.results import ClaimResult, SummaryBuilder, TransactionResult
-from scrub837.scrubber import Scrubber
+from scrub837.run.pipeline import FileOutcome, OutputOptions, _Outputs, output_error
+from scrub837.claims.reader import ClaimReader, EnvelopeProblem, ReadFailure
+from scrub837.verdicts.results import ClaimResult, SummaryBuilder, TransactionResult
+from scrub837.verdicts.transactions import Checker
 from scrub837.x12.envelope import SUPPORTED_VERSIONS, EnvelopeState
 from scrub837.x12.lexer import Lexer, Segment, X12SyntaxError
 
@@ -169,7 +169,7 @@ class _Range:
         return data
 
 
-def scrub_part(path: Path, name: str, part: Part, scrubber: Scrubber, out_dir: Path,
+def scrub_part(path: Path, name: str, part: Part, scrubber: Checker, out_dir: Path,
                options: OutputOptions, token: str) -> PartOutcome:
     """Scrub one part into fragment files in ``out_dir`` (removed again on failure)."""
     assert options.now is not None, "parts share one 'now'"

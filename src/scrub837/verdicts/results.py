@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 
-from scrub837.claims import Claim, Envelope, ServiceLine, TransactionHeader
+from scrub837.claims.model import Claim, Envelope, ServiceLine, TransactionHeader
 from scrub837.findings import Finding
-from scrub837.interchange import Ta1Answer, Ta1Collector
+from scrub837.verdicts.interchange import Ta1Answer, Ta1Collector
 from scrub837.x12.lexer import Segment
 
 
@@ -82,7 +82,7 @@ class TransactionResult:
     envelope: Envelope
     header: TransactionHeader | None
     se: Segment | None
-    #: a tuple, or a :class:`~scrub837.spool.Spool` when a streamed transaction was large
+    #: a tuple, or a :class:`~scrub837.verdicts.spool.Spool` when a streamed transaction was large
     claims: Sequence[ClaimResult]
     findings: tuple[Finding, ...]
     supported: bool
@@ -154,7 +154,7 @@ class SummaryBuilder:
         self.ta1 = Ta1Collector()
 
     def add(self, item: object) -> None:
-        from scrub837.reader import EnvelopeProblem, ReadFailure
+        from scrub837.claims.reader import EnvelopeProblem, ReadFailure
 
         self.ta1.add(item)
         if isinstance(item, TransactionResult):

@@ -4,7 +4,7 @@ The steps, each safe to repeat after a crash at any point:
 
 1. hash the input; under the index lock decide duplicate-or-not and the output stem (free in
    the outbox, archive, ``archive/duplicates`` and error folders, and among in-flight tickets)
-   and write the ticket (:mod:`scrub837._watch_ticket`);
+   and write the ticket (:mod:`scrub837.watch._ticket`);
 2. a duplicate is answered by ``STEM.duplicate.json`` then ``STEM.done``, and archived in
    ``archive/duplicates/STEM``;
 3. otherwise the pipeline writes the outputs (control numbers and creation time from the
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from structlog.typing import FilteringBoundLogger
 
-from scrub837._watch_fs import (
+from scrub837.watch._fs import (
     ClaimName,
     claim_alive,
     errno_name,
@@ -33,9 +33,9 @@ from scrub837._watch_fs import (
     sha256_file,
     write_atomic,
 )
-from scrub837._watch_index import Begin, HashIndex
-from scrub837._watch_ready import complete
-from scrub837._watch_ticket import (
+from scrub837.watch._index import Begin, HashIndex
+from scrub837.watch._ready import complete
+from scrub837.watch._ticket import (
     DONE,
     DUPLICATE,
     TICKET_PREFIX,
@@ -46,11 +46,11 @@ from scrub837._watch_ticket import (
     write_done,
     write_duplicate,
 )
-from scrub837.pipeline import SUFFIXES, FileOutcome, OutputOptions
+from scrub837.run.pipeline import SUFFIXES, FileOutcome, OutputOptions
 from scrub837.scrubber import Scrubber
 
 if TYPE_CHECKING:
-    from scrub837.watch import WatchConfig
+    from scrub837.watch.watcher import WatchConfig
 
 DUPLICATES = "duplicates"
 #: a file of at least this many bytes logs ``file_progress`` events while it is scrubbed,
@@ -81,7 +81,7 @@ def stamp_of(st: os.stat_result) -> Stamp:
 
 
 class FileHandling:
-    """The per-file half of :class:`scrub837.watch.Watcher` (which sets these attributes)."""
+    """The per-file half of :class:`scrub837.watch.watcher.Watcher` (which sets these attributes)."""
 
     config: WatchConfig
     index: HashIndex

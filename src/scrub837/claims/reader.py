@@ -1,7 +1,7 @@
 """Segments -> claims, streaming. Pure: it is fed bytes and answers with items.
 
 Items, in file order:
-- :class:`~scrub837.claims.Claim` as soon as the next CLM, HL or SE closes it;
+- :class:`~scrub837.claims.model.Claim` as soon as the next CLM, HL or SE closes it;
 - :class:`TransactionEnd` at each SE (with the transaction's own findings, e.g. SE01 wrong, and
   ``supported=False`` for a transaction that is not an 837P/837I this project reads);
 - :class:`EnvelopeProblem` for interchange and group problems (IEA/GE counts, nesting);
@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from scrub837._build import build_claim
-from scrub837.claims import Claim, Envelope, HlBlock, TransactionHeader
+from scrub837.claims._build import build_claim
+from scrub837.claims.model import Claim, Envelope, HlBlock, TransactionHeader
 from scrub837.findings import Finding, Location, Severity, Stc
 from scrub837.x12.envelope import (
     PRE_ERRATA,
@@ -102,7 +102,7 @@ class ClaimReader:
         """A reader for a run of whole transactions (ST..SE) cut from a larger file at
         ``offset``, just after segment ``ordinal``, inside the interchange ``isa`` and group
         ``gs``. Ordinals, byte spans and findings are those of a whole-file read; the GE/IEA
-        around the run are checked by whoever cut it (see :mod:`scrub837.parallel`)."""
+        around the run are checked by whoever cut it (see :mod:`scrub837.run.parallel`)."""
         reader = cls(name)
         reader._lexer.resume(isa.delims, offset, ordinal)
         reader._env.isa, reader._env.gs = isa, gs

@@ -2,7 +2,7 @@
 
 Claim results are held until their SE, because an SE problem (e.g. a wrong SE01) rejects
 every claim of the transaction. The 837 TR3 recommends at most 5,000 claims per ST/SE; with
-``slim`` a larger transaction's results are spooled to disk beyond that (:mod:`scrub837.spool`),
+``slim`` a larger transaction's results are spooled to disk beyond that (:mod:`scrub837.verdicts.spool`),
 so memory stays flat whatever the transaction's size.
 """
 
@@ -10,22 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Protocol
 
 from scrub837.api import Source, iter_items
-from scrub837.claims import Claim
+from scrub837.claims.model import Claim
 from scrub837.edits import Engine, Hit
 from scrub837.findings import Severity
-from scrub837.reader import (
+from scrub837.claims.reader import (
     PRE_ERRATA_RULE,
     ClaimReader,
     EnvelopeProblem,
     ReadFailure,
     TransactionEnd,
 )
-from scrub837.results import ClaimResult, TransactionResult
-from scrub837.spool import SeenKeys, Spool
+from scrub837.verdicts.results import ClaimResult, TransactionResult
+from scrub837.verdicts.spool import SeenKeys, Spool
 
 ResultItem = TransactionResult | EnvelopeProblem | ReadFailure
+
+
+class Checker(Protocol):
+    """What the file pipeline needs of a scrubber: verdicts streamed for one input
+    (:meth:`scrub837.scrubber.Scrubber.results`). The pipeline is given one, so it never
+    imports the scrubber that calls it."""
+
+    def results(self, source: Source, name: str = "", *, stream_claims: bool = False,
+                slim: bool = False, reader: ClaimReader | None = None,
+                ) -> Iterator[ResultItem]: ...
 
 
 def iter_results(source: Source, engine: Engine, name: str = "", *, stream_claims: bool = False,
@@ -36,8 +47,8 @@ def iter_results(source: Source, engine: Engine, name: str = "", *, stream_claim
     yielded as soon as it is checked (its findings may still grow by its transaction's own);
     with ``slim`` the transaction result holds :meth:`Claim.slim` claims, which keeps memory
     small when the full claims were consumed as they were streamed, and spools a transaction's
-    results to disk beyond :data:`~scrub837.spool.SPOOL_LIMIT` claims (its ``claims`` is then
-    a :class:`~scrub837.spool.Spool`, read in order as often as needed). With
+    results to disk beyond :data:`~scrub837.verdicts.spool.SPOOL_LIMIT` claims (its ``claims`` is then
+    a :class:`~scrub837.verdicts.spool.Spool`, read in order as often as needed). With
     ``reject_pre_errata`` a pre-errata version (GS08 ``005010X222``/``005010X223``) rejects
     its transaction instead of warning."""
     pending: list[ClaimResult] | Spool[ClaimResult] = Spool() if slim else []

@@ -5,7 +5,7 @@ Each worker loads the rule book once. Outputs are those of a one-process run exc
 control numbers: every process of the run takes them from one shared, locked counter (or the
 ``--control-state`` file), so they are unique but not in file order. How a file is cut, and
 when it is not (an irregular file is scrubbed whole, so its problems are reported exactly):
-:mod:`scrub837.parts`.
+:mod:`scrub837.run.parts`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from scrub837.outputs.control import ControlNumbers
-from scrub837.parts import (NotSplittable, Part, PartOutcome, join_parts, plan,
+from scrub837.run.parts import (NotSplittable, Part, PartOutcome, join_parts, plan,
                             remove_fragments, scrub_part)
-from scrub837.pipeline import FileOutcome, InputError, OutputOptions, scrub_file
+from scrub837.run.pipeline import FileOutcome, InputError, OutputOptions, scrub_file
 from scrub837.scrubber import Scrubber
 
 SPLIT_MIN_BYTES = 16 << 20  # a file this large is cut into parts when --jobs > 1
@@ -38,7 +38,7 @@ def _init(rules: str | None, crosswalk: str | None, mue: list[str], payers: str 
           cms: tuple[str | None, str | None, str | None] = (None, None, None),
           reject_pre_errata: bool = False) -> None:
     global _SCRUBBER
-    from scrub837 import _runtime
+    from scrub837.run import _runtime
 
     _runtime.tune()
     if _SCRUBBER is not None:  # inherited from the parent (fork): loaded once, shared pages

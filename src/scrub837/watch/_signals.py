@@ -19,7 +19,7 @@ from structlog.typing import FilteringBoundLogger
 
 
 class StopSignals:
-    """Mixed into :class:`scrub837.watch.Watcher` (which sets ``log``)."""
+    """Mixed into :class:`scrub837.watch.watcher.Watcher` (which sets ``log``)."""
 
     log: FilteringBoundLogger
     stopping: bool

@@ -83,8 +83,8 @@ class Ta1Collector:
         self._kept: dict[int, _Interchange] = {}  # ISA ordinal -> an interchange to answer
 
     def add(self, item: object) -> None:
-        from scrub837.reader import EnvelopeProblem, ReadFailure
-        from scrub837.results import TransactionResult
+        from scrub837.claims.reader import EnvelopeProblem, ReadFailure
+        from scrub837.verdicts.results import TransactionResult
 
         if isinstance(item, TransactionResult):
             isa = item.envelope.isa

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from scrub837._watch_fs import write_atomic
+from scrub837.watch._fs import write_atomic
 from scrub837.outputs.control import ControlNumbers
 
 TICKET_PREFIX = ".ticket."

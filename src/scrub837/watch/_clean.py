@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
-from scrub837._watch_fs import HOST, ClaimName, claim_alive, temp_writer, watcher_alive
-from scrub837._watch_index import HashIndex
-from scrub837._watch_ticket import TICKET_PREFIX, Ticket
-from scrub837.pipeline import SUFFIXES
+from scrub837.watch._fs import HOST, ClaimName, claim_alive, temp_writer, watcher_alive
+from scrub837.watch._index import HashIndex
+from scrub837.watch._ticket import TICKET_PREFIX, Ticket
+from scrub837.run.pipeline import SUFFIXES
 
 
 def _listing(folder: Path) -> list[Path]:
