@@ -155,15 +155,17 @@ class Engine:
         for edit in self.edits:
             self._extra.update(edit.definitions)
         # a built-in edit is called as its function (one frame less per edit and claim), and
-        # one marked drug_lines_only is skipped on a claim without drug lines
-        calls = tuple((edit, edit.func if isinstance(edit, NamedEdit) else edit)
-                      for edit in self.edits)
-        self._calls: tuple[tuple[Edit, object], ...] = calls
+        # one marked drug_lines_only is skipped on a claim without drug lines; the hits of the
+        # built-in edits carry plain strings as values (their texts are memoised as they are)
+        calls = tuple((edit, edit.func, _builtin(edit.func)) if isinstance(edit, NamedEdit)
+                      else (edit, edit, False) for edit in self.edits)
+        self._calls: tuple[tuple[Edit, object, bool], ...] = calls
         self._plain_calls = tuple(
-            (edit, call) for edit, call in calls
+            (edit, call, builtin) for edit, call, builtin in calls
             if not getattr(call, "drug_lines_only", False) or not isinstance(edit, NamedEdit))
         self._drug_code: dict[str, bool] = {}
         self._overlays: IdentityMemo[HlBlock, PayerOverlay] = IdentityMemo()
+        self._kinds: IdentityMemo[TransactionHeader, str] = IdentityMemo(16)
         self._rules: dict[tuple[str, int], tuple[PayerOverlay, _Rule | None]] = {}
 
     def context(self, claim: Claim) -> EditContext:
@@ -179,8 +181,12 @@ class Engine:
                 is_drug = known[code] = rb.is_drug_code(code)
             if is_drug:
                 drug.append(line)
-        return EditContext(rb, self._overlay_for(claim), claim.kind or "P", tuple(drug),
-                           self.today)
+        header = claim.header
+        kind = self._kinds.get(header)
+        if kind is None:
+            kind = claim.kind or "P"
+            self._kinds.put(header, kind)
+        return EditContext(rb, self._overlay_for(claim), kind, tuple(drug), self.today)
 
     def _overlay_for(self, claim: Claim) -> PayerOverlay:
         subscriber = claim.subscriber  # the payer (2010BB) is in the subscriber's loop
@@ -194,7 +200,7 @@ class Engine:
         ctx = self.context(claim)
         overlay = ctx.overlay
         out: list[Finding] = []
-        for edit, call in (self._calls if ctx.drug_lines else self._plain_calls):
+        for edit, call, builtin in (self._calls if ctx.drug_lines else self._plain_calls):
             try:
                 hits = call(claim, ctx)  # type: ignore[operator]
                 if hits.__class__ is not list:
@@ -202,12 +208,12 @@ class Engine:
             except Exception as exc:  # one edit failing is a finding, never a crash
                 out.append(self._finding(
                     Hit(ENGINE_ERROR, values={"edit": edit.name, "error": type(exc).__name__}),
-                    claim, _Rule(_ENGINE_ERROR_DEF)))
+                    claim, _Rule(_ENGINE_ERROR_DEF), False))
                 continue
             for hit in hits:
                 rule = self._rule(hit.rule_id, overlay)
                 if rule is not None:
-                    out.append(self._finding(hit, claim, rule))
+                    out.append(self._finding(hit, claim, rule, builtin))
         return tuple(out)
 
     def finding(self, hit: Hit, claim: Claim) -> Finding | None:
@@ -238,30 +244,30 @@ class Engine:
             return extra if severity == extra.severity else _with_severity(extra, severity)
         return self.rulebook.edit(rule_id, overlay)
 
-    def _finding(self, hit: Hit, claim: Claim, rule: _Rule) -> Finding:
+    def _finding(self, hit: Hit, claim: Claim, rule: _Rule, builtin: bool = False) -> Finding:
         line = hit.line
         seg = hit.segment or (line.sv if line is not None else None) or claim.clm
         code = line.code if line is not None else ""
-        texts = _texts(rule, code, hit.values)
+        texts = _texts(rule, code, hit.values, builtin)
         definition = rule.definition
         return _new(Finding, (hit.rule_id, definition.severity, texts[0],
                               locate(claim, line, seg, hit.element), definition.stc, texts[1],
                               texts[2], line is not None, (), definition.title))
 
 
-def _texts(rule: _Rule, code: str, values: Mapping[str, object]) -> _Texts:
+def _texts(rule: _Rule, code: str, values: Mapping[str, object], plain: bool) -> _Texts:
     """The rule's message, fix and source for these values: rendered, or as rendered for the
-    same values before (only plain strings are keyed: ``1`` and ``1.0`` are equal keys)."""
-    key: list[object] | None = [code]
-    for name, value in values.items():
-        if value.__class__ is not str:
-            key = None
-            break
-        key.append(name)  # type: ignore[union-attr]
-        key.append(value)  # type: ignore[union-attr]
+    same values before. Keyed only by plain strings (``1`` and ``1.0`` are equal keys that
+    render apart): ``plain`` says the edit is built in and gives only strings."""
+    key: tuple[object, ...] | None = (code, *values.items())
+    if not plain:
+        for value in values.values():
+            if value.__class__ is not str:
+                key = None
+                break
     memo = rule.texts
     if key is not None:
-        found = memo.get(tuple(key))
+        found = memo.get(key)
         if found is not None:
             return found
     definition = rule.definition
@@ -271,8 +277,13 @@ def _texts(rule: _Rule, code: str, values: Mapping[str, object]) -> _Texts:
     if key is not None:
         if len(memo) >= _MEMO_SIZE:
             memo.clear()
-        memo[tuple(key)] = texts
+        memo[key] = texts
     return texts
+
+
+def _builtin(func: object) -> bool:
+    """A function of the built-in edit modules (its hits' values are plain strings)."""
+    return getattr(func, "__module__", "").startswith("scrub837.edits.")
 
 
 def _with_severity(definition: EditDef, severity: Severity | None) -> EditDef:

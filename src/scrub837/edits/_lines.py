@@ -43,25 +43,51 @@ class DrugLine:
     ctp_unit: str  # CTP05-1
 
     def __init__(self, line: ServiceLine, rule: CodeRule | None) -> None:
+        # read straight from the segments' elements: the same values as the ServiceLine and
+        # Drug properties named beside each (tests/test_edits_lines.py holds them equal), at
+        # half the cost of a property call per value
         self.line = line
-        self.code = line.code
         self.rule = rule
-        self.institutional = line.is_institutional
-        self.modifiers = line.modifiers
-        self.units_text = units = line.units
+        proc = line.proc
+        self.code = proc[1] if len(proc) > 1 else ""  # .code
+        mods = proc[2:6]  # .modifiers: the non-empty SV101-3..6 / SV202-3..6
+        self.modifiers = mods if "" not in mods else tuple(filter(None, mods))
+        self.institutional = inst = line.is_institutional
+        sv = line.sv
+        units = basis = ""
+        pointers: tuple[str, ...] = ()
+        if sv is not None:
+            elements = sv.elements
+            n = len(elements)
+            if inst:  # SV205 units, SV204 basis, no pointers
+                units = elements[5] if n > 5 else ""
+                basis = elements[4] if n > 4 else ""
+            else:  # SV104, SV103, SV107 (.dx_pointers: its non-empty components)
+                units = elements[4] if n > 4 else ""
+                basis = elements[3] if n > 3 else ""
+                value = elements[7] if n > 7 else ""
+                if value:
+                    pointers = tuple(filter(None, value.split(sv.delims.component)))
+        self.units_text = units  # .units
         self.units = number(units)
-        self.basis = line.unit_basis
-        self.dates = line.service_dates
-        self.service_date = day = line.service_date
+        self.basis = basis  # .unit_basis
+        self.pointers = pointers
+        self.dates = dates = line.service_dates
+        self.service_date = day = dates.split("-")[0] if dates else ""  # .service_date
         self.dos = ccyymmdd(day)
-        self.pointers = line.dx_pointers
         self.drug = drug = line.drug
-        if drug is None:
-            self.qualifier = self.ndc = self.quantity_text = self.ctp_unit = ""
-            self.quantity = None
-        else:
-            self.qualifier = drug.qualifier
-            self.ndc = drug.ndc
-            self.quantity_text = quantity = drug.quantity
-            self.quantity = number(quantity)
-            self.ctp_unit = drug.unit
+        self.qualifier = self.ndc = self.quantity_text = self.ctp_unit = ""
+        self.quantity = None
+        if drug is not None:
+            elements = drug.lin.elements
+            n = len(elements)
+            self.qualifier = elements[2] if n > 2 else ""  # Drug.qualifier
+            self.ndc = elements[3] if n > 3 else ""  # Drug.ndc
+            ctp = drug.ctp
+            if ctp is not None:
+                elements = ctp.elements
+                n = len(elements)
+                self.quantity_text = quantity = elements[4] if n > 4 else ""  # Drug.quantity
+                self.quantity = number(quantity)
+                unit = elements[5] if n > 5 else ""  # Drug.unit: CTP05-1
+                self.ctp_unit = unit.split(ctp.delims.component)[0] if unit else ""

@@ -113,7 +113,9 @@ def charges_balance(claim: Claim, ctx: EditContext) -> list[Hit]:
                     values={"clm02": claim.charge[:20], "lines": "?"})]
     lines = _ZERO
     for line in claim.lines:
-        lines += number(line.charge) or _ZERO
+        charge = number(line.charge)
+        if charge:  # adding 0 (or nothing) changes neither the sum nor its exponent
+            lines += charge
     if lines != total:
         return [Hit("CLAIM_CHARGE_MISMATCH", None, claim.clm, "CLM02",
                     values={"clm02": claim.charge[:20], "lines": format(lines, "f")})]
@@ -138,8 +140,11 @@ def line_controls(claim: Claim, ctx: EditContext) -> list[Hit]:
 _clean_loops: IdentityMemo[tuple[Segment, ...], bool] = IdentityMemo()
 
 
-def _clean(text: str) -> bool:
-    """No control or non-ASCII character (the same test as ``_BAD_CHAR``, without a regex)."""
+def _clean(segments: tuple[Segment, ...]) -> bool:
+    """No control or non-ASCII character in these segments (the test of ``_BAD_CHAR`` on
+    Latin-1 text, without a regex: one pass over the loop's text)."""
+    join = "".join
+    text = join([join(seg.elements) for seg in segments])
     return text.isascii() and text.isprintable()
 
 
@@ -149,31 +154,34 @@ def characters(claim: Claim, ctx: EditContext) -> list[Hit]:
     A bad character in a shared loop rejects every claim under it, as pyx12 rejects the
     segment (999 IK4 code 6)."""
     out: list[Hit] = []
-    join = "".join
-    blocks = [claim.provider.segments, claim.subscriber.segments]
-    if claim.patient is not None:
-        blocks.append(claim.patient.segments)
-    blocks.append(claim.segments)
     clean = _clean_loops
-    for segments in blocks:
+    for block in (claim.provider, claim.subscriber, claim.patient):
+        if block is None:
+            continue
+        segments = block.segments
         if clean.get(segments):
             continue  # a shared loop (2000A/2000B) already found clean for an earlier claim
-        if _clean(join([join(seg.elements) for seg in segments])):
-            if segments is not claim.segments:
-                clean.put(segments, True)
-            continue  # one test per loop, then per segment only where it found one
-        search = _BAD_CHAR.search
-        for seg in segments:
-            if _clean(join(seg.elements)):
-                continue
-            for index, value in enumerate(seg.elements):
-                found = search(value)
-                if found:
-                    out.append(Hit("BAD_CHARACTER", None, seg,
-                                   f"{seg.elements[0][:3]}{index:02d}",
-                                   values={"char": f"0x{ord(found.group()):02X}"}))
-                    break
+        if _clean(segments):
+            clean.put(segments, True)
+        else:
+            _find(segments, out)
+    if not _clean(claim.segments):
+        _find(claim.segments, out)
     return out
+
+
+def _find(segments: tuple[Segment, ...], out: list[Hit]) -> None:
+    """The first bad character of each segment that has one (the loop's test found one)."""
+    search = _BAD_CHAR.search
+    for seg in segments:
+        if not search("".join(seg.elements)):
+            continue
+        for index, value in enumerate(seg.elements):
+            found = search(value)
+            if found:
+                out.append(Hit("BAD_CHARACTER", None, seg, f"{seg.elements[0][:3]}{index:02d}",
+                               values={"char": f"0x{ord(found.group()):02X}"}))
+                break
 
 
 EDITS = (dates, charges_balance, line_controls, characters)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, Decimal
 
+from scrub837._memo import IdentityMemo
 from scrub837.claims.model import Claim, ServiceLine
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 from scrub837.edits._lines import DrugLine
 from scrub837.edits._util import ccyymmdd, plain
-from scrub837.rulebook import CrosswalkEntry
+from scrub837.rulebook import CrosswalkEntry, Rulebook
 from scrub837.rulebook._model import CTP_UNIT_NAMES
 
 _ZERO = Decimal(0)
@@ -79,18 +80,21 @@ def units_over_day_max(claim: Claim, ctx: EditContext) -> list[Hit]:
     kind = ctx.kind
     for (code, dates), lines in groups.items():
         first = lines[0]
-        days = span_days(first.line)
+        days = span_days(first.line) if "-" in dates else 1  # only an RD8 span has a '-'
         total = _ZERO
         for drug in lines:
             total += _units(drug)
         mue = mue_of(code, kind)
         per_line = mue is not None and mue.mai == 1
-        limit, source = limits.get(code), ""
-        if limit is not None:
-            source = f"payer overlay {ctx.overlay.name}, per day"
+        limit = limits.get(code)
+        by_mue = False
         if mue is not None and not per_line and (limit is None or mue.units < limit):
-            limit, source = mue.units, f"{mue.source}, MAI {mue.mai}: per date of service"
+            limit, by_mue = mue.units, True
         if limit is not None and total > limit * days:
+            if by_mue and mue is not None:
+                source = f"{mue.source}, MAI {mue.mai}: per date of service"
+            else:
+                source = f"payer overlay {ctx.overlay.name}, per day"
             dos = dates.replace("-", " to ") if days > 1 else first.service_date
             out.append(_over(lines[-1].line, total, limit, days, source, dos, len(lines)))
         elif mue is not None and per_line:
@@ -149,26 +153,52 @@ def _dose(drug: DrugLine, entry: CrosswalkEntry | None) -> str:
             f"= {plain(entry.bill_units or _ZERO)} billing units)")
 
 
+_Range = tuple[Decimal, Decimal, Decimal, "CrosswalkEntry | None"]  # expected, low, high, row
+#: per rule book (by identity), the billing-unit range of recent (code, CTP04, CTP05-1, NDC)
+_ranges: IdentityMemo[Rulebook, dict[tuple[str, str, str, str], _Range | None]] = IdentityMemo(8)
+
+
+def _range(drug: DrugLine, ctx: EditContext) -> _Range | None:
+    """The billing units the NDC quantity stands for, the whole units that may be billed for
+    them (low..high) and the crosswalk row used; None when the quantity says nothing."""
+    found = _expected_units(drug, ctx)
+    if found is None:
+        return None
+    expected, entry = found
+    rule = drug.rule
+    if rule is not None and rule.billing_unit is not None and rule.billing_unit.kind == "up_to":
+        expected = expected.to_integral_value(rounding=ROUND_CEILING)
+    low = expected.to_integral_value(rounding="ROUND_FLOOR")
+    high = expected.to_integral_value(rounding=ROUND_CEILING)
+    if expected < 1:
+        low, high = _ONE, _ONE  # a dose under one unit is billed as 1 unit
+    return expected, low, high, entry
+
+
 @drug_lines_only
 def units_match_ndc_quantity(claim: Claim, ctx: EditContext) -> list[Hit]:
     out: list[Hit] = []
+    memo = _ranges.get(ctx.rulebook)
+    if memo is None:
+        memo = {}
+        _ranges.put(ctx.rulebook, memo)
     for drug in ctx.drugs:
         billed = drug.units
         if billed is None or billed <= 0:
             continue
-        found = _expected_units(drug, ctx)
+        key = (drug.code, drug.quantity_text, drug.ctp_unit, drug.ndc)  # all _range reads
+        if key in memo:
+            found = memo[key]
+        else:
+            found = _range(drug, ctx)
+            if len(memo) >= 4096:
+                memo.clear()
+            memo[key] = found
         if found is None:
             continue
-        expected, entry = found
-        rule = drug.rule
-        if rule is not None and rule.billing_unit is not None and \
-                rule.billing_unit.kind == "up_to":
-            expected = expected.to_integral_value(rounding=ROUND_CEILING)
-        low = expected.to_integral_value(rounding="ROUND_FLOOR")
-        high = expected.to_integral_value(rounding=ROUND_CEILING)
-        if expected < 1:
-            low, high = _ONE, _ONE  # a dose under one unit is billed as 1 unit
+        expected, low, high, entry = found
         if not (low <= billed <= high):
+            rule = drug.rule
             bu = rule.billing_unit if rule is not None else None
             out.append(Hit("UNITS_NDC_MISMATCH", drug.line, element=_units_element(drug.line),
                            values={"units": plain(billed),
