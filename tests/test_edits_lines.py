@@ -11,6 +11,7 @@ from scrub837 import read_claims
 from scrub837.claims import ServiceLine
 from scrub837.edits._lines import DrugLine
 from scrub837.edits._util import ccyymmdd, number
+from scrub837.scrubber import Scrubber
 from tests.conftest import ROOT, SAMPLES
 
 
@@ -48,8 +49,10 @@ def test_drug_line_values_are_the_line_properties(tmp_path: Path) -> None:
     lines = _lines(sorted(SAMPLES.glob("*.837")) + generated)
     assert len(lines) > 1000 and any(ln.is_institutional for ln in lines)
     odd = 0
+    rulebook = Scrubber(plugins=False).rulebook
     for line in lines:
-        drug = DrugLine(line, None)
+        drug = DrugLine(line, rulebook)
+        assert drug.rule is rulebook.code(line.code)
         got = {name: getattr(drug, name) for name in _expected(line)}
         assert got == _expected(line), line
         odd += bool(not drug.modifiers or drug.drug is None or not drug.pointers)

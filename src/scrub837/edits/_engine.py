@@ -54,9 +54,9 @@ class EditContext:
     drugs: tuple[DrugLine, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        code = self.rulebook.code
+        rulebook = self.rulebook
         object.__setattr__(self, "drugs", tuple(
-            [DrugLine(line, code(line.code)) for line in self.drug_lines]))
+            [DrugLine(line, rulebook) for line in self.drug_lines]))
 
     def rule(self, code: str) -> CodeRule | None:
         return self.rulebook.code(code)
@@ -245,13 +245,17 @@ class Engine:
         return self.rulebook.edit(rule_id, overlay)
 
     def _finding(self, hit: Hit, claim: Claim, rule: _Rule, builtin: bool = False) -> Finding:
-        line = hit.line
-        seg = hit.segment or (line.sv if line is not None else None) or claim.clm
-        code = line.code if line is not None else ""
-        texts = _texts(rule, code, hit.values, builtin)
+        rule_id, line, seg, element, values = hit
+        if line is None:
+            code = ""
+            seg = seg or claim.clm
+        else:
+            code = line.code
+            seg = seg or line.sv or claim.clm
+        texts = _texts(rule, code, values, builtin)
         definition = rule.definition
-        return _new(Finding, (hit.rule_id, definition.severity, texts[0],
-                              locate(claim, line, seg, hit.element), definition.stc, texts[1],
+        return _new(Finding, (rule_id, definition.severity, texts[0],
+                              locate(claim, line, seg, element), definition.stc, texts[1],
                               texts[2], line is not None, (), definition.title))
 
 
@@ -303,23 +307,25 @@ def locate(claim: Claim, line: ServiceLine | None, seg: Segment, element: str = 
         env = header.envelope
         ids = (env.isa13, env.gs06, env.st02)
         _envelopes.put(header, ids)
+    clm = claim.clm
     ordinal = seg.ordinal
-    if ordinal < claim.clm.ordinal:  # a segment of the provider/subscriber/patient loops
+    if ordinal < clm.ordinal:  # a segment of the provider/subscriber/patient loops
         path = _hl_loop_path(claim, seg)
     else:
         path = claim.hl_path
         if line is not None:
-            path += f"/2400[{line.index}]"
-            if line.drug is not None and ordinal >= line.drug.lin.ordinal and seg.id in (
+            drug = line.drug
+            if drug is not None and ordinal >= drug.lin.ordinal and seg.id in (
                     "LIN", "CTP", "REF"):
-                path += "/2410"
-    path += f"/{element or seg.id}"
-    if line is not None:
-        lx, ref_6r = line.line_number, line.line_control
-    else:
-        lx = ref_6r = ""
-    return _new(Location, (claim.file, ids[0], ids[1], ids[2], claim.clm01, lx, ref_6r, ordinal,
-                           (seg.start, seg.end), path, element))
+                path = f"{path}/2400[{line.index}]/2410"
+            else:
+                path = f"{path}/2400[{line.index}]"
+    path = f"{path}/{element or seg.id}"
+    if line is None:
+        return _new(Location, (claim.file, ids[0], ids[1], ids[2], claim.clm01, "", "", ordinal,
+                               (seg.start, seg.end), path, element))
+    return _new(Location, (claim.file, ids[0], ids[1], ids[2], claim.clm01, line.line_number,
+                           line.line_control, ordinal, (seg.start, seg.end), path, element))
 
 
 _NM1_LOOPS = {"85": "2010AA", "87": "2010AB", "PE": "2010AC", "IL": "2010BA", "PR": "2010BB",

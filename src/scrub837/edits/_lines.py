@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from scrub837.claims.model import Drug, ServiceLine
 from scrub837.edits._util import ccyymmdd, number
-from scrub837.rulebook import CodeRule
+from scrub837.rulebook import CodeRule, Rulebook
 
 
 class DrugLine:
@@ -42,14 +42,14 @@ class DrugLine:
     quantity: Decimal | None
     ctp_unit: str  # CTP05-1
 
-    def __init__(self, line: ServiceLine, rule: CodeRule | None) -> None:
+    def __init__(self, line: ServiceLine, rulebook: Rulebook) -> None:
         # read straight from the segments' elements: the same values as the ServiceLine and
         # Drug properties named beside each (tests/test_edits_lines.py holds them equal), at
         # half the cost of a property call per value
         self.line = line
-        self.rule = rule
         proc = line.proc
-        self.code = proc[1] if len(proc) > 1 else ""  # .code
+        self.code = code = proc[1] if len(proc) > 1 else ""  # .code
+        self.rule = rulebook.code(code)
         mods = proc[2:6]  # .modifiers: the non-empty SV101-3..6 / SV202-3..6
         self.modifiers = mods if "" not in mods else tuple(filter(None, mods))
         self.institutional = inst = line.is_institutional

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 
+from scrub837._memo import IdentityMemo
 from scrub837.rulebook import icd10
 from scrub837.claims.model import Claim, Diagnosis, ServiceLine
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
 from scrub837.edits._util import line_date
 
 _STATUS: dict[str, str] = {}  # recent answers of icd10_status (the code list never changes)
+#: a claim's diagnoses by SV107 position (1..12), found once for dx_pointers and
+#: dx_supports_drug (keyed by the claim's diagnoses tuple)
+_by_position: IdentityMemo[tuple[Diagnosis, ...],
+                           tuple[int, dict[int, Diagnosis]]] = IdentityMemo(4)
 _PREFIXES: dict[tuple[str, ...], tuple[str, ...]] = {}  # dx_supported -> prefixes, no dots
 
 
@@ -25,6 +30,33 @@ def icd10_status(code: str) -> str:
     return found
 
 
+def _positions(claim: Claim) -> tuple[int, dict[int, Diagnosis]]:
+    """How many diagnoses SV107 pointers count, and those diagnoses by position."""
+    diagnoses = claim.diagnoses
+    found = _by_position.get(diagnoses)
+    if found is None:
+        pointed = [d for d in diagnoses if d.position]
+        found = (len(pointed), {d.position: d for d in pointed})
+        _by_position.put(diagnoses, found)
+    return found
+
+
+#: the SV107 pointers of a line that point at no diagnosis, by (pointers, diagnoses counted)
+_bad_pointers: dict[tuple[tuple[str, ...], int], tuple[tuple[int, str], ...]] = {}
+
+
+def _pointers_out_of_range(pointers: tuple[str, ...], count: int) -> tuple[tuple[int, str], ...]:
+    key = (pointers, count)
+    found = _bad_pointers.get(key)
+    if found is None:
+        found = tuple((i, p) for i, p in enumerate(pointers, start=1)
+                      if not p.isdigit() or not 1 <= int(p) <= count)
+        if len(_bad_pointers) >= 4096:
+            _bad_pointers.clear()
+        _bad_pointers[key] = found
+    return found
+
+
 @drug_lines_only
 def dx_pointers(claim: Claim, ctx: EditContext) -> list[Hit]:
     out: list[Hit] = []
@@ -33,15 +65,15 @@ def dx_pointers(claim: Claim, ctx: EditContext) -> list[Hit]:
         if drug.institutional:
             continue
         if count < 0:
-            count = sum(1 for d in claim.diagnoses if d.position)
+            count = _positions(claim)[0]
         pointers = drug.pointers
         if not pointers:
             out.append(Hit("DX_POINTER_INVALID", drug.line, element="SV107-1",
                            values={"pointer": "", "count": str(count)}))
-        for i, pointer in enumerate(pointers, start=1):
-            if not pointer.isdigit() or not 1 <= int(pointer) <= count:
-                out.append(Hit("DX_POINTER_INVALID", drug.line, element=f"SV107-{i}",
-                               values={"pointer": pointer[:4], "count": str(count)}))
+            continue
+        for i, pointer in _pointers_out_of_range(pointers, count):
+            out.append(Hit("DX_POINTER_INVALID", drug.line, element=f"SV107-{i}",
+                           values={"pointer": pointer[:4], "count": str(count)}))
     return out
 
 
@@ -84,7 +116,7 @@ def dx_codes(claim: Claim, ctx: EditContext) -> list[Hit]:
 def _pointed(claim: Claim, line: ServiceLine, pointers: tuple[str, ...]) -> list[Diagnosis]:
     if line.is_institutional:
         return [d for d in claim.diagnoses if not d.icd9]
-    by_position = {d.position: d for d in claim.diagnoses if d.position}
+    by_position = _positions(claim)[1]
     return [by_position[int(p)] for p in pointers if p.isdigit() and int(p) in by_position]
 
 

@@ -99,6 +99,7 @@ def _eleven(ndc: str) -> str:
 @drug_lines_only
 def ndc_matches_code(claim: Claim, ctx: EditContext) -> list[Hit]:
     out: list[Hit] = []
+    crosswalk_for = ctx.rulebook.crosswalk_for
     for drug in ctx.drugs:
         loop = drug.drug
         if loop is None or drug.qualifier != "N4":
@@ -106,7 +107,7 @@ def ndc_matches_code(claim: Claim, ctx: EditContext) -> list[Hit]:
         ndc = drug.ndc if drug.ndc.isdigit() else _eleven(drug.ndc)
         if len(ndc) != 11:
             continue
-        entries = ctx.rulebook.crosswalk_for(ndc)
+        entries = crosswalk_for(ndc)
         if not entries:
             table = ctx.rulebook.data.table("crosswalk")
             out.append(Hit("NDC_NOT_IN_CROSSWALK", drug.line, loop.lin, "LIN03", values={

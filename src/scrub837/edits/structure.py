@@ -60,46 +60,58 @@ def dtp_dates(fmt: str, value: str) -> list[date] | None:
     return None
 
 
-def _dtp_check(kind: str, qualifier: str, fmt: str, value: str) -> list[date] | str:
-    """The dates a claim's DTP names, or the expected formats when it is not one of them."""
+#: what a DTP says: the latest date it names when it is a date of service (472/434), else
+#: None, or the formats expected when its date is not one of them
+_DtpAnswer = date | None | str
+
+
+def _dtp_check(kind: str, elements: tuple[str, ...]) -> _DtpAnswer:
+    """The latest date of service a claim's DTP names (None when it is no date of service or
+    names none), or the expected formats when it is not one of them."""
+    n = len(elements)
+    qualifier = elements[1] if n > 1 else ""
+    fmt = elements[2] if n > 2 else ""
+    value = elements[3] if n > 3 else ""
     allowed = _DTP_FORMATS.get(kind, _DTP_FORMATS["P"]).get(qualifier, _ANY)
     parsed = dtp_dates(fmt, value) if fmt in allowed else None
     if parsed is None:
         return " or ".join(f"{f} ({_EXPECTED[f]})" for f in sorted(allowed))
-    return parsed
+    if parsed and qualifier in ("472", "434"):
+        return max(parsed)
+    return None
 
 
-#: _dtp_check's recent answers (a file's DTPs repeat: the same dates on many lines)
-_dtp_memo: dict[tuple[str, str, str, str], list[date] | str] = {}
+#: _dtp_check's recent answers by claim kind and the DTP's elements (a file's DTPs repeat:
+#: the same dates on many lines)
+_dtp_memo: dict[tuple[str, tuple[str, ...]], _DtpAnswer] = {}
 
 
 def dates(claim: Claim, ctx: EditContext) -> list[Hit]:
     out: list[Hit] = []
     kind = ctx.kind
+    today = ctx.today
     memo = _dtp_memo
     for seg in claim.segments:
         elements = seg.elements
         if elements[0] != "DTP":
             continue
-        n = len(elements)
-        qualifier = elements[1] if n > 1 else ""
-        fmt = elements[2] if n > 2 else ""
-        value = elements[3] if n > 3 else ""
-        key = (kind, qualifier, fmt, value)
-        parsed = memo.get(key)
-        if parsed is None:
-            parsed = _dtp_check(kind, qualifier, fmt, value)
+        key = (kind, elements)
+        try:
+            answer = memo[key]
+        except KeyError:
+            answer = _dtp_check(kind, elements)
             if len(memo) >= 4096:
                 memo.clear()
-            memo[key] = parsed
-        if isinstance(parsed, str):
-            out.append(Hit("CLAIM_DATE_INVALID", None, seg, "DTP03",
-                           values={"qualifier": qualifier[:3], "format": fmt[:3],
-                                   "date": value[:20], "expected": parsed}))
+            memo[key] = answer
+        if answer is None:
             continue
-        if parsed and (qualifier == "472" or qualifier == "434") and max(parsed) > ctx.today:
+        if isinstance(answer, str):
+            out.append(Hit("CLAIM_DATE_INVALID", None, seg, "DTP03",
+                           values={"qualifier": seg.get(1)[:3], "format": seg.get(2)[:3],
+                                   "date": seg.get(3)[:20], "expected": answer}))
+        elif answer > today:
             out.append(Hit("DOS_FUTURE", None, seg, "DTP03",
-                           values={"date": value[:20], "today": ctx.today.isoformat()}))
+                           values={"date": seg.get(3)[:20], "today": today.isoformat()}))
     for drug in ctx.drugs:
         if not drug.service_date:
             out.append(Hit("LINE_DATE_MISSING", drug.line))

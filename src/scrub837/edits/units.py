@@ -90,7 +90,7 @@ def units_over_day_max(claim: Claim, ctx: EditContext) -> list[Hit]:
         by_mue = False
         if mue is not None and not per_line and (limit is None or mue.units < limit):
             limit, by_mue = mue.units, True
-        if limit is not None and total > limit * days:
+        if limit is not None and total > (limit if days == 1 else limit * days):
             if by_mue and mue is not None:
                 source = f"{mue.source}, MAI {mue.mai}: per date of service"
             else:
