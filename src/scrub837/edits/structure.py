@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from scrub837._memo import IdentityMemo
-from scrub837.claims.model import Claim
+from scrub837.claims.model import Claim, HlBlock
 from scrub837.edits._engine import EditContext, Hit
 from scrub837.edits._util import ccyymmdd, number
 from scrub837.x12.lexer import Segment
@@ -147,9 +147,9 @@ def line_controls(claim: Claim, ctx: EditContext) -> list[Hit]:
     return out
 
 
-#: loops of segments found clean, by identity: the reader gives every claim of a billing
-#: provider or subscriber the same tuple, so each shared loop is searched once, not per claim
-_clean_loops: IdentityMemo[tuple[Segment, ...], bool] = IdentityMemo()
+#: loops found clean, by identity: the reader gives every claim of a billing provider or
+#: subscriber the same block, so each shared loop is searched once, not per claim
+_clean_loops: IdentityMemo[HlBlock, bool] = IdentityMemo()
 
 
 def _clean(segments: tuple[Segment, ...]) -> bool:
@@ -160,24 +160,42 @@ def _clean(segments: tuple[Segment, ...]) -> bool:
     return text.isascii() and text.isprintable()
 
 
+def _text_clean(text: str, terminator: str) -> bool:
+    """True when a loop's text as it stood in the file (elements, separators, terminators and
+    the line breaks after them) has no control or non-ASCII character, so that none of its
+    elements has one; False says nothing (the elements are tested then). '' (a loop built
+    from segments, not read from a file's text) is never clean here."""
+    if not text:
+        return False
+    if text.isascii() and text.isprintable():
+        return True
+    if "\n" not in text:
+        return False
+    # a line break right after a terminator belongs to no element (the lexer skips it); one
+    # anywhere else stays, and fails the test
+    text = text.replace(terminator + "\r\n", terminator).replace(terminator + "\n", terminator)
+    return text.isascii() and text.isprintable()
+
+
 def characters(claim: Claim, ctx: EditContext) -> list[Hit]:
     """Control and non-ASCII characters in the claim and in the loops it belongs to: the
     billing provider (2000A/2010Ax), the subscriber (2000B/2010Bx) and the patient (2000C/2010CA).
     A bad character in a shared loop rejects every claim under it, as pyx12 rejects the
-    segment (999 IK4 code 6)."""
+    segment (999 IK4 code 6). A loop read from a file keeps its text (``text``): that is
+    tested first, the segments only when it is not plainly clean."""
     out: list[Hit] = []
     clean = _clean_loops
+    terminator = claim.clm.delims.segment
     for block in (claim.provider, claim.subscriber, claim.patient):
         if block is None:
             continue
-        segments = block.segments
-        if clean.get(segments):
+        if clean.get(block):
             continue  # a shared loop (2000A/2000B) already found clean for an earlier claim
-        if _clean(segments):
-            clean.put(segments, True)
+        if _text_clean(getattr(block, "text", ""), terminator) or _clean(block.segments):
+            clean.put(block, True)
         else:
-            _find(segments, out)
-    if not _clean(claim.segments):
+            _find(block.segments, out)
+    if not (_text_clean(getattr(claim, "text", ""), terminator) or _clean(claim.segments)):
         _find(claim.segments, out)
     return out
 
