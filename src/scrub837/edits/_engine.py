@@ -126,7 +126,7 @@ class NamedEdit:
         return self.func(claim, ctx)  # type: ignore[operator, no-any-return]
 
 
-_MEMO_SIZE = 2048  # rendered texts kept per rule (cleared when full)
+_MEMO_SIZE = 512  # rendered texts kept per rule (cleared when full)
 _Texts = tuple[str, str, str]  # message, fix, source
 
 

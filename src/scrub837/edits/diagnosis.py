@@ -51,7 +51,7 @@ def _pointers_out_of_range(pointers: tuple[str, ...], count: int) -> tuple[tuple
     if found is None:
         found = tuple((i, p) for i, p in enumerate(pointers, start=1)
                       if not p.isdigit() or not 1 <= int(p) <= count)
-        if len(_bad_pointers) >= 4096:
+        if len(_bad_pointers) >= 1024:
             _bad_pointers.clear()
         _bad_pointers[key] = found
     return found

@@ -47,7 +47,7 @@ def dates_in_data_period(claim: Claim, ctx: EditContext) -> list[Hit]:
         tables = memo.get(key)
         if tables is None:
             tables = _tables_outside(data, kind, dos, key[2])
-            if len(memo) >= 4096:
+            if len(memo) >= 1024:
                 memo.clear()
             memo[key] = tables
         if tables:

@@ -100,7 +100,7 @@ def dates(claim: Claim, ctx: EditContext) -> list[Hit]:
             answer = memo[key]
         except KeyError:
             answer = _dtp_check(kind, elements)
-            if len(memo) >= 4096:
+            if len(memo) >= 1024:
                 memo.clear()
             memo[key] = answer
         if answer is None:

@@ -191,7 +191,7 @@ def units_match_ndc_quantity(claim: Claim, ctx: EditContext) -> list[Hit]:
             found = memo[key]
         else:
             found = _range(drug, ctx)
-            if len(memo) >= 4096:
+            if len(memo) >= 1024:
                 memo.clear()
             memo[key] = found
         if found is None:
