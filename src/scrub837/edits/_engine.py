@@ -4,6 +4,12 @@ An edit is a callable ``(claim, ctx) -> Iterable[Hit]`` (see :class:`Edit`). It 
 wrong (rule id, line, segment, element, template values); the engine adds severity, 277CA STC
 codes and wording from the rule pack (with the payer overlay applied) and the full location.
 One edit raising on odd data becomes an ``ENGINE_ERROR`` finding, never a crash.
+
+The hot path (every claim of every file passes here): built-in edits are called as their
+functions and return lists; the drug-line edits are skipped on a claim without drug lines;
+each drug line's values are parsed once (:class:`~scrub837.edits._lines.DrugLine`); a rule's
+definition is looked up once per payer overlay and its rendered texts are kept for recent
+identical values; findings and locations are named tuples.
 """
 
 from __future__ import annotations
@@ -11,34 +17,46 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol, TypeVar, runtime_checkable
+from types import MappingProxyType
+from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
 
-from scrub837.claims.model import Claim, ServiceLine
+from scrub837._memo import IdentityMemo
+from scrub837.claims.model import Claim, HlBlock, ServiceLine, TransactionHeader
+from scrub837.edits._lines import DrugLine
 from scrub837.findings import Finding, Location, Severity, Stc
 from scrub837.rulebook import CodeRule, EditDef, PayerOverlay, Rulebook
 from scrub837.x12.lexer import Segment
 
+_NO_VALUES: Mapping[str, object] = MappingProxyType({})
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+
+class Hit(NamedTuple):
     """What an edit found. ``values`` fill the rule's message and fix templates."""
 
     rule_id: str
     line: ServiceLine | None = None
     segment: Segment | None = None
     element: str = ""
-    values: Mapping[str, object] = field(default_factory=dict)
+    values: Mapping[str, object] = _NO_VALUES
 
 
 @dataclass(frozen=True, slots=True)
 class EditContext:
-    """Everything an edit may consult besides the claim."""
+    """Everything an edit may consult besides the claim. ``drugs`` holds one
+    :class:`~scrub837.edits._lines.DrugLine` per drug line (same order), the values the
+    built-in edits read, parsed once; it follows ``drug_lines``."""
 
     rulebook: Rulebook
     overlay: PayerOverlay
     kind: str  # "P" (837P) or "I" (837I)
     drug_lines: tuple[ServiceLine, ...]
     today: date
+    drugs: tuple[DrugLine, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        rulebook = self.rulebook
+        object.__setattr__(self, "drugs", tuple(
+            [DrugLine(line, rulebook) for line in self.drug_lines]))
 
     def rule(self, code: str) -> CodeRule | None:
         return self.rulebook.code(code)
@@ -108,9 +126,26 @@ class NamedEdit:
         return self.func(claim, ctx)  # type: ignore[operator, no-any-return]
 
 
+_MEMO_SIZE = 512  # rendered texts kept per rule (cleared when full)
+_Texts = tuple[str, str, str]  # message, fix, source
+
+
+class _Rule:
+    """A rule's definition (for one payer overlay), with its recently rendered texts."""
+
+    __slots__ = ("definition", "texts")
+
+    def __init__(self, definition: EditDef) -> None:
+        self.definition = definition
+        self.texts: dict[tuple[object, ...], _Texts] = {}
+
+
+_new = tuple.__new__
+
+
 class Engine:
     """Runs edits over claims with one rule book. Safe to share between threads: it holds
-    no per-claim state."""
+    no per-claim state (only bounded memos of answers that depend on the rule book alone)."""
 
     def __init__(self, rulebook: Rulebook, edits: Sequence[Edit], *, today: date | None = None):
         self.rulebook = rulebook
@@ -120,41 +155,85 @@ class Engine:
         for edit in self.edits:
             self._extra.update(edit.definitions)
         # a built-in edit is called as its function (one frame less per edit and claim), and
-        # one marked drug_lines_only is skipped on a claim without drug lines
-        self._calls = tuple(
-            (edit, edit.func, bool(getattr(edit.func, "drug_lines_only", False)))
-            if isinstance(edit, NamedEdit) else (edit, edit, False) for edit in self.edits)
+        # one marked drug_lines_only is skipped on a claim without drug lines; the hits of the
+        # built-in edits carry plain strings as values (their texts are memoised as they are)
+        calls = tuple((edit, edit.func, _builtin(edit.func)) if isinstance(edit, NamedEdit)
+                      else (edit, edit, False) for edit in self.edits)
+        self._calls: tuple[tuple[Edit, object, bool], ...] = calls
+        self._plain_calls = tuple(
+            (edit, call, builtin) for edit, call, builtin in calls
+            if not getattr(call, "drug_lines_only", False) or not isinstance(edit, NamedEdit))
+        self._drug_code: dict[str, bool] = {}
+        self._overlays: IdentityMemo[HlBlock, PayerOverlay] = IdentityMemo()
+        self._kinds: IdentityMemo[TransactionHeader, str] = IdentityMemo(16)
+        self._rules: dict[tuple[str, int], tuple[PayerOverlay, _Rule | None]] = {}
 
     def context(self, claim: Claim) -> EditContext:
         rb = self.rulebook
-        drug = tuple(line for line in claim.lines if rb.is_drug_code(line.code))
-        return EditContext(rb, rb.overlay_for(claim.payer_id), claim.kind or "P", drug, self.today)
+        known = self._drug_code
+        drug = []
+        for line in claim.lines:
+            code = line.code
+            is_drug = known.get(code)
+            if is_drug is None:
+                if len(known) >= 4096:
+                    known.clear()
+                is_drug = known[code] = rb.is_drug_code(code)
+            if is_drug:
+                drug.append(line)
+        header = claim.header
+        kind = self._kinds.get(header)
+        if kind is None:
+            kind = claim.kind or "P"
+            self._kinds.put(header, kind)
+        return EditContext(rb, self._overlay_for(claim), kind, tuple(drug), self.today)
+
+    def _overlay_for(self, claim: Claim) -> PayerOverlay:
+        subscriber = claim.subscriber  # the payer (2010BB) is in the subscriber's loop
+        overlay = self._overlays.get(subscriber)
+        if overlay is None:
+            overlay = self.rulebook.overlay_for(claim.payer_id)
+            self._overlays.put(subscriber, overlay)
+        return overlay
 
     def check(self, claim: Claim) -> tuple[Finding, ...]:
         ctx = self.context(claim)
+        overlay = ctx.overlay
         out: list[Finding] = []
-        no_drug = not ctx.drug_lines
-        for edit, call, drug_only in self._calls:
-            if drug_only and no_drug:
-                continue
+        for edit, call, builtin in (self._calls if ctx.drug_lines else self._plain_calls):
             try:
-                hits = list(call(claim, ctx))  # type: ignore[operator]
+                hits = call(claim, ctx)  # type: ignore[operator]
+                if hits.__class__ is not list:
+                    hits = list(hits)
             except Exception as exc:  # one edit failing is a finding, never a crash
                 out.append(self._finding(
                     Hit(ENGINE_ERROR, values={"edit": edit.name, "error": type(exc).__name__}),
-                    claim, ctx.overlay, _ENGINE_ERROR_DEF))
+                    claim, _Rule(_ENGINE_ERROR_DEF), False))
                 continue
             for hit in hits:
-                definition = self._definition(hit.rule_id, ctx.overlay)
-                if definition is not None:
-                    out.append(self._finding(hit, claim, ctx.overlay, definition))
+                rule = self._rule(hit.rule_id, overlay)
+                if rule is not None:
+                    out.append(self._finding(hit, claim, rule, builtin))
         return tuple(out)
 
     def finding(self, hit: Hit, claim: Claim) -> Finding | None:
         """A located finding for a hit found outside the edits (None when switched off)."""
-        overlay = self.rulebook.overlay_for(claim.payer_id)
-        definition = self._definition(hit.rule_id, overlay)
-        return None if definition is None else self._finding(hit, claim, overlay, definition)
+        rule = self._rule(hit.rule_id, self._overlay_for(claim))
+        return None if rule is None else self._finding(hit, claim, rule)
+
+    def _rule(self, rule_id: str, overlay: PayerOverlay) -> _Rule | None:
+        """The rule's definition for this overlay (None when unknown or switched off), looked
+        up once per rule and overlay (the memo holds the overlay, so its id stays its own)."""
+        key = (rule_id, id(overlay))
+        found = self._rules.get(key)
+        if found is not None and found[0] is overlay:
+            return found[1]
+        definition = self._definition(rule_id, overlay)
+        rule = None if definition is None else _Rule(definition)
+        if len(self._rules) >= 4096:  # plugins may make up rule ids
+            self._rules.clear()
+        self._rules[key] = (overlay, rule)
+        return rule
 
     def _definition(self, rule_id: str, overlay: PayerOverlay) -> EditDef | None:
         if rule_id in self._extra and self.rulebook.edit(rule_id, overlay) is None:
@@ -165,22 +244,50 @@ class Engine:
             return extra if severity == extra.severity else _with_severity(extra, severity)
         return self.rulebook.edit(rule_id, overlay)
 
-    def _finding(self, hit: Hit, claim: Claim, overlay: PayerOverlay,
-                 definition: EditDef) -> Finding:
-        line = hit.line
-        seg = hit.segment or (line.sv if line is not None else None) or claim.clm
-        values = _Safe({"code": line.code if line is not None else "", **hit.values})  # 3 uses
-        return Finding(
-            rule_id=hit.rule_id,
-            severity=definition.severity,
-            message=_render(definition.message, values),
-            location=locate(claim, line, seg, hit.element),
-            stc=definition.stc,
-            fix=_render(definition.fix, values),
-            source=_render(definition.source, values),
-            line_level=line is not None,
-            title=definition.title,
-        )
+    def _finding(self, hit: Hit, claim: Claim, rule: _Rule, builtin: bool = False) -> Finding:
+        rule_id, line, seg, element, values = hit
+        if line is None:
+            code = ""
+            seg = seg or claim.clm
+        else:
+            code = line.code
+            seg = seg or line.sv or claim.clm
+        texts = _texts(rule, code, values, builtin)
+        definition = rule.definition
+        return _new(Finding, (rule_id, definition.severity, texts[0],
+                              locate(claim, line, seg, element), definition.stc, texts[1],
+                              texts[2], line is not None, (), definition.title))
+
+
+def _texts(rule: _Rule, code: str, values: Mapping[str, object], plain: bool) -> _Texts:
+    """The rule's message, fix and source for these values: rendered, or as rendered for the
+    same values before. Keyed only by plain strings (``1`` and ``1.0`` are equal keys that
+    render apart): ``plain`` says the edit is built in and gives only strings."""
+    key: tuple[object, ...] | None = (code, *values.items())
+    if not plain:
+        for value in values.values():
+            if value.__class__ is not str:
+                key = None
+                break
+    memo = rule.texts
+    if key is not None:
+        found = memo.get(key)
+        if found is not None:
+            return found
+    definition = rule.definition
+    full = _Safe({"code": code, **values})  # 3 uses
+    texts = (_render(definition.message, full), _render(definition.fix, full),
+             _render(definition.source, full))
+    if key is not None:
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = texts
+    return texts
+
+
+def _builtin(func: object) -> bool:
+    """A function of the built-in edit modules (its hits' values are plain strings)."""
+    return getattr(func, "__module__", "").startswith("scrub837.edits.")
 
 
 def _with_severity(definition: EditDef, severity: Severity | None) -> EditDef:
@@ -189,30 +296,36 @@ def _with_severity(definition: EditDef, severity: Severity | None) -> EditDef:
     return replace(definition, severity=severity or definition.severity)
 
 
+#: ISA13, GS06 and ST02 by transaction header (every claim of a transaction shares its header)
+_envelopes: IdentityMemo[TransactionHeader, tuple[str, str, str]] = IdentityMemo(16)
+
+
 def locate(claim: Claim, line: ServiceLine | None, seg: Segment, element: str = "") -> Location:
-    env = claim.envelope
-    path = claim.hl_path
-    if seg.ordinal < claim.clm.ordinal:  # a segment of the provider/subscriber/patient loops
+    header = claim.header
+    ids = _envelopes.get(header)
+    if ids is None:
+        env = header.envelope
+        ids = (env.isa13, env.gs06, env.st02)
+        _envelopes.put(header, ids)
+    clm = claim.clm
+    ordinal = seg.ordinal
+    if ordinal < clm.ordinal:  # a segment of the provider/subscriber/patient loops
         path = _hl_loop_path(claim, seg)
-    elif line is not None:
-        path += f"/2400[{line.index}]"
-        if line.drug is not None and seg.ordinal >= line.drug.lin.ordinal and seg.id in (
-                "LIN", "CTP", "REF"):
-            path += "/2410"
-    path += f"/{element or seg.id}"
-    return Location(
-        file=claim.file,
-        isa13=env.isa13,
-        gs06=env.gs06,
-        st02=env.st02,
-        clm01=claim.clm01,
-        lx=line.line_number if line is not None else "",
-        ref_6r=line.line_control if line is not None else "",
-        segment=seg.ordinal,
-        span=(seg.start, seg.end),
-        path=path,
-        element=element,
-    )
+    else:
+        path = claim.hl_path
+        if line is not None:
+            drug = line.drug
+            if drug is not None and ordinal >= drug.lin.ordinal and seg.id in (
+                    "LIN", "CTP", "REF"):
+                path = f"{path}/2400[{line.index}]/2410"
+            else:
+                path = f"{path}/2400[{line.index}]"
+    path = f"{path}/{element or seg.id}"
+    if line is None:
+        return _new(Location, (claim.file, ids[0], ids[1], ids[2], claim.clm01, "", "", ordinal,
+                               (seg.start, seg.end), path, element))
+    return _new(Location, (claim.file, ids[0], ids[1], ids[2], claim.clm01, line.line_number,
+                           line.line_control, ordinal, (seg.start, seg.end), path, element))
 
 
 _NM1_LOOPS = {"85": "2010AA", "87": "2010AB", "PE": "2010AC", "IL": "2010BA", "PR": "2010BB",

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from scrub837.claims.model import ServiceLine
-from scrub837.edits._engine import EditContext
 
 
 @lru_cache(maxsize=4096)  # units, quantities and charges repeat
@@ -41,8 +39,3 @@ def plain(value: Decimal) -> str:
     """Decimal without exponent or trailing zeros: 350, 3.5, 0.01."""
     text = format(value.normalize(), "f")
     return text
-
-
-def drug_lines_with_rules(ctx: EditContext) -> Iterator[tuple[ServiceLine, object]]:
-    for line in ctx.drug_lines:
-        yield line, ctx.rule(line.code)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from scrub837.claims.model import Claim, ServiceLine
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
-from scrub837.edits._util import line_date
+from scrub837.edits._lines import DrugLine
 
 
 def _mod_element(line: ServiceLine, modifier: str) -> str:
@@ -18,52 +16,62 @@ def _mod_element(line: ServiceLine, modifier: str) -> str:
 
 
 @drug_lines_only
-def jw_jz(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+def jw_jz(claim: Claim, ctx: EditContext) -> list[Hit]:
     settings = ctx.rulebook.settings
-    groups: dict[tuple[str, str], list[ServiceLine]] = {}
-    for line in ctx.drug_lines:
-        groups.setdefault((line.code, line.service_date), []).append(line)
-        mods = line.modifiers
+    out: list[Hit] = []
+    groups: dict[tuple[str, str], list[DrugLine]] = {}
+    for drug in ctx.drugs:
+        key = (drug.code, drug.service_date)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [drug]
+        else:
+            group.append(drug)
+        mods = drug.modifiers
         if "JW" in mods and "JZ" in mods:
-            yield Hit("MOD_JW_JZ_BOTH", line, element=_mod_element(line, "JZ"))
-    for (code, _dos), lines in groups.items():
-        rule = ctx.rule(code)
+            out.append(Hit("MOD_JW_JZ_BOTH", drug.line, element=_mod_element(drug.line, "JZ")))
+    for lines in groups.values():
+        rule = lines[0].rule  # the rule of the group's code
         if rule is None:
             continue
-        waste = [ln for ln in lines if "JW" in ln.modifiers]
-        given = [ln for ln in lines if "JW" not in ln.modifiers]
+        waste = [d for d in lines if "JW" in d.modifiers]
         if rule.container == "multi-dose":
-            for line in waste:
-                yield Hit("MOD_JW_MULTIDOSE", line, element=_mod_element(line, "JW"))
+            for drug in waste:
+                out.append(Hit("MOD_JW_MULTIDOSE", drug.line,
+                               element=_mod_element(drug.line, "JW")))
             continue
-        for line in waste:
-            if not given:
-                yield Hit("MOD_JW_ORPHAN", line, element=_mod_element(line, "JW"))
+        if waste and len(waste) == len(lines):  # waste reported, and nothing given
+            for drug in waste:
+                out.append(Hit("MOD_JW_ORPHAN", drug.line, element=_mod_element(drug.line, "JW")))
         if rule.container != "single-dose" or waste:
             continue
-        for line in given:
-            dos = line_date(line)
-            if dos is None or dos < settings.jw_jz_required_from:
+        since = settings.jw_jz_required_from
+        for drug in lines:  # no waste line: every line is a given dose
+            dos = drug.dos
+            if dos is None or dos < since:
                 continue
-            if "JZ" not in line.modifiers:
-                yield Hit("MOD_WASTE_MISSING", line,
-                          element="SV202-3" if line.is_institutional else "SV101-3",
-                          values={"dos": dos.isoformat(),
-                                  "since": settings.jw_jz_required_from.isoformat()})
+            if "JZ" not in drug.modifiers:
+                out.append(Hit("MOD_WASTE_MISSING", drug.line,
+                               element="SV202-3" if drug.institutional else "SV101-3",
+                               values={"dos": dos.isoformat(), "since": since.isoformat()}))
+    return out
 
 
 @drug_lines_only
-def misplaced_modifiers(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
-    settings = ctx.rulebook.settings
-    not_for_drugs = settings.modifiers_not_on_drug_lines
-    for line in ctx.drug_lines:
-        mods = line.modifiers
+def misplaced_modifiers(claim: Claim, ctx: EditContext) -> list[Hit]:
+    not_for_drugs = ctx.rulebook.settings.modifiers_not_on_drug_lines
+    out: list[Hit] = []
+    for drug in ctx.drugs:
+        mods = drug.modifiers
+        if not mods:
+            continue
         for mod in mods:
             if mod in not_for_drugs:
-                yield Hit("MOD_NOT_FOR_DRUG", line, element=_mod_element(line, mod),
-                          values={"modifier": mod})
+                out.append(Hit("MOD_NOT_FOR_DRUG", drug.line,
+                               element=_mod_element(drug.line, mod), values={"modifier": mod}))
         if "JG" in mods and "TB" in mods:
-            yield Hit("MOD_JG_TB", line, element=_mod_element(line, "TB"))
+            out.append(Hit("MOD_JG_TB", drug.line, element=_mod_element(drug.line, "TB")))
+    return out
 
 
 EDITS = (jw_jz, misplaced_modifiers)

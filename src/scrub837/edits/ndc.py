@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from scrub837.claims.model import Claim, ServiceLine
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
-from scrub837.edits._util import number
 from scrub837.rulebook._classes import ndc_required_by_class
 
 
@@ -35,24 +32,28 @@ def ndc_required(line: ServiceLine, ctx: EditContext, claim: Claim | None = None
 
 
 @drug_lines_only
-def ndc_present(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
-    for line in ctx.drug_lines:
-        rule = ctx.rule(line.code)
-        if line.drug is None and not (rule is not None and rule.unlisted) and \
-                ndc_required(line, ctx, claim):
-            yield Hit("NDC_MISSING", line)
+def ndc_present(claim: Claim, ctx: EditContext) -> list[Hit]:
+    out: list[Hit] = []
+    for drug in ctx.drugs:
+        rule = drug.rule
+        if drug.drug is None and not (rule is not None and rule.unlisted) and \
+                ndc_required(drug.line, ctx, claim):
+            out.append(Hit("NDC_MISSING", drug.line))
+    return out
 
 
 @drug_lines_only
-def ndc_form(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+def ndc_form(claim: Claim, ctx: EditContext) -> list[Hit]:
     settings = ctx.rulebook.settings
-    for line in ctx.drug_lines:
-        drug = line.drug
-        if drug is None:
+    out: list[Hit] = []
+    for drug in ctx.drugs:
+        loop = drug.drug
+        if loop is None:
             continue
+        line = drug.line
         if drug.qualifier != "N4":
-            yield Hit("NDC_QUALIFIER", line, drug.lin, "LIN02",
-                      values={"qualifier": drug.qualifier[:10]})
+            out.append(Hit("NDC_QUALIFIER", line, loop.lin, "LIN02",
+                           values={"qualifier": drug.qualifier[:10]}))
         else:
             ndc = drug.ndc
             if not (len(ndc) == 11 and ndc.isdigit()):
@@ -63,23 +64,25 @@ def ndc_form(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
                 else:
                     problem = f"has {len(ndc)} digits"
                 eleven = _eleven(ndc)
-                yield Hit("NDC_FORMAT", line, drug.lin, "LIN03",
-                          values={"ndc": ndc[:20], "problem": problem,
-                                  "suggestion_text": f" ({eleven})" if eleven else ""})
-        if drug.ctp is None:
-            yield Hit("NDC_CTP_MISSING", line, drug.lin, "CTP")
+                out.append(Hit("NDC_FORMAT", line, loop.lin, "LIN03",
+                               values={"ndc": ndc[:20], "problem": problem,
+                                       "suggestion_text": f" ({eleven})" if eleven else ""}))
+        if loop.ctp is None:
+            out.append(Hit("NDC_CTP_MISSING", line, loop.lin, "CTP"))
             continue
-        quantity = number(drug.quantity)
+        quantity = drug.quantity
         if quantity is None or quantity <= 0:
-            yield Hit("NDC_QTY_INVALID", line, drug.ctp, "CTP04",
-                      values={"quantity": drug.quantity[:20]})
-        rule = ctx.rule(line.code)
+            out.append(Hit("NDC_QTY_INVALID", line, loop.ctp, "CTP04",
+                           values={"quantity": drug.quantity_text[:20]}))
+        rule = drug.rule
         allowed = settings.ctp_units
         if rule is not None and rule.ctp_units:
             allowed = rule.ctp_units
-        if drug.unit not in allowed:
-            yield Hit("NDC_UOM_INVALID", line, drug.ctp, "CTP05-1",
-                      values={"unit": drug.unit[:10], "allowed": "/".join(sorted(allowed))})
+        if drug.ctp_unit not in allowed:
+            out.append(Hit("NDC_UOM_INVALID", line, loop.ctp, "CTP05-1",
+                           values={"unit": drug.ctp_unit[:10],
+                                   "allowed": "/".join(sorted(allowed))}))
+    return out
 
 
 def _eleven(ndc: str) -> str:
@@ -94,26 +97,31 @@ def _eleven(ndc: str) -> str:
 
 
 @drug_lines_only
-def ndc_matches_code(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
-    for line in ctx.drug_lines:
-        drug = line.drug
-        if drug is None or drug.qualifier != "N4":
+def ndc_matches_code(claim: Claim, ctx: EditContext) -> list[Hit]:
+    out: list[Hit] = []
+    crosswalk_for = ctx.rulebook.crosswalk_for
+    for drug in ctx.drugs:
+        loop = drug.drug
+        if loop is None or drug.qualifier != "N4":
             continue
         ndc = drug.ndc if drug.ndc.isdigit() else _eleven(drug.ndc)
         if len(ndc) != 11:
             continue
-        entries = ctx.rulebook.crosswalk_for(ndc)
+        entries = crosswalk_for(ndc)
         if not entries:
             table = ctx.rulebook.data.table("crosswalk")
-            yield Hit("NDC_NOT_IN_CROSSWALK", line, drug.lin, "LIN03", values={
+            out.append(Hit("NDC_NOT_IN_CROSSWALK", drug.line, loop.lin, "LIN03", values={
                 "ndc": ndc, "crosswalk_source": table.label if table is not None
-                else "the loaded crosswalk"})
+                else "the loaded crosswalk"}))
             continue
+        if len(entries) == 1 and entries[0].hcpcs == drug.code:
+            continue  # the usual NDC: one crosswalk row, for the line's code
         codes = sorted({e.hcpcs for e in entries})
-        if line.code not in codes:
-            yield Hit("NDC_HCPCS_MISMATCH", line, drug.lin, "LIN03",
-                      values={"ndc": ndc, "expected_code": " or ".join(codes),
-                              "drug_name": entries[0].drug_name.strip()})
+        if drug.code not in codes:
+            out.append(Hit("NDC_HCPCS_MISMATCH", drug.line, loop.lin, "LIN03",
+                           values={"ndc": ndc, "expected_code": " or ".join(codes),
+                                   "drug_name": entries[0].drug_name.strip()}))
+    return out
 
 
 EDITS = (ndc_present, ndc_form, ndc_matches_code)

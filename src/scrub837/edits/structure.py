@@ -4,18 +4,18 @@ without a date, CLM02 not the sum of the lines, duplicate REF*6R, control charac
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
 from scrub837._memo import IdentityMemo
-from scrub837.claims.model import Claim
+from scrub837.claims.model import Claim, HlBlock
 from scrub837.edits._engine import EditContext, Hit
 from scrub837.edits._util import ccyymmdd, number
 from scrub837.x12.lexer import Segment
 
 # X12 basic and extended character sets are printable ASCII; anything else is suspect.
 _BAD_CHAR = re.compile(r"[\x00-\x1f\x7f-\xff]")
+_ZERO = Decimal(0)
 
 
 # DTP02 formats the 5010 TR3s allow for each DTP01 qualifier of a claim (2300 and below); a
@@ -60,85 +60,158 @@ def dtp_dates(fmt: str, value: str) -> list[date] | None:
     return None
 
 
-def dates(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
-    allowed_by = _DTP_FORMATS.get(ctx.kind, _DTP_FORMATS["P"])
+#: what a DTP says: the latest date it names when it is a date of service (472/434), else
+#: None, or the formats expected when its date is not one of them
+_DtpAnswer = date | None | str
+
+
+def _dtp_check(kind: str, elements: tuple[str, ...]) -> _DtpAnswer:
+    """The latest date of service a claim's DTP names (None when it is no date of service or
+    names none), or the expected formats when it is not one of them."""
+    n = len(elements)
+    qualifier = elements[1] if n > 1 else ""
+    fmt = elements[2] if n > 2 else ""
+    value = elements[3] if n > 3 else ""
+    allowed = _DTP_FORMATS.get(kind, _DTP_FORMATS["P"]).get(qualifier, _ANY)
+    parsed = dtp_dates(fmt, value) if fmt in allowed else None
+    if parsed is None:
+        return " or ".join(f"{f} ({_EXPECTED[f]})" for f in sorted(allowed))
+    if parsed and qualifier in ("472", "434"):
+        return max(parsed)
+    return None
+
+
+#: _dtp_check's recent answers by claim kind and the DTP's elements (a file's DTPs repeat:
+#: the same dates on many lines)
+_dtp_memo: dict[tuple[str, tuple[str, ...]], _DtpAnswer] = {}
+
+
+def dates(claim: Claim, ctx: EditContext) -> list[Hit]:
+    out: list[Hit] = []
+    kind = ctx.kind
+    today = ctx.today
+    memo = _dtp_memo
     for seg in claim.segments:
-        if seg.elements[0] != "DTP":
+        elements = seg.elements
+        if elements[0] != "DTP":
             continue
-        qualifier, fmt, value = seg.get(1), seg.get(2), seg.get(3)
-        allowed = allowed_by.get(qualifier, _ANY)
-        parsed = dtp_dates(fmt, value) if fmt in allowed else None
-        if parsed is None:
-            expected = " or ".join(f"{f} ({_EXPECTED[f]})" for f in sorted(allowed))
-            yield Hit("CLAIM_DATE_INVALID", None, seg, "DTP03",
-                      values={"qualifier": qualifier[:3], "format": fmt[:3],
-                              "date": value[:20], "expected": expected})
+        key = (kind, elements)
+        try:
+            answer = memo[key]
+        except KeyError:
+            answer = _dtp_check(kind, elements)
+            if len(memo) >= 1024:
+                memo.clear()
+            memo[key] = answer
+        if answer is None:
             continue
-        if qualifier in ("472", "434") and any(d > ctx.today for d in parsed):
-            yield Hit("DOS_FUTURE", None, seg, "DTP03",
-                      values={"date": value[:20], "today": ctx.today.isoformat()})
-    for line in ctx.drug_lines:
-        if not line.service_date:
-            yield Hit("LINE_DATE_MISSING", line)
+        if isinstance(answer, str):
+            out.append(Hit("CLAIM_DATE_INVALID", None, seg, "DTP03",
+                           values={"qualifier": seg.get(1)[:3], "format": seg.get(2)[:3],
+                                   "date": seg.get(3)[:20], "expected": answer}))
+        elif answer > today:
+            out.append(Hit("DOS_FUTURE", None, seg, "DTP03",
+                           values={"date": seg.get(3)[:20], "today": today.isoformat()}))
+    for drug in ctx.drugs:
+        if not drug.service_date:
+            out.append(Hit("LINE_DATE_MISSING", drug.line))
+    return out
 
 
-def charges_balance(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+def charges_balance(claim: Claim, ctx: EditContext) -> list[Hit]:
     total = number(claim.charge)
     if total is None:
-        yield Hit("CLAIM_CHARGE_MISMATCH", None, claim.clm, "CLM02",
-                  values={"clm02": claim.charge[:20], "lines": "?"})
-        return
-    lines = Decimal(0)
+        return [Hit("CLAIM_CHARGE_MISMATCH", None, claim.clm, "CLM02",
+                    values={"clm02": claim.charge[:20], "lines": "?"})]
+    lines = _ZERO
     for line in claim.lines:
-        lines += number(line.charge) or Decimal(0)
+        charge = number(line.charge)
+        if charge:  # adding 0 (or nothing) changes neither the sum nor its exponent
+            lines += charge
     if lines != total:
-        yield Hit("CLAIM_CHARGE_MISMATCH", None, claim.clm, "CLM02",
-                  values={"clm02": claim.charge[:20], "lines": format(lines, "f")})
+        return [Hit("CLAIM_CHARGE_MISMATCH", None, claim.clm, "CLM02",
+                    values={"clm02": claim.charge[:20], "lines": format(lines, "f")})]
+    return []
 
 
-def line_controls(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+def line_controls(claim: Claim, ctx: EditContext) -> list[Hit]:
+    out: list[Hit] = []
     seen: set[str] = set()
     for line in claim.lines:
         control = line.line_control
         if not control:
             continue
         if control in seen:
-            yield Hit("LINE_CONTROL_DUPLICATE", line, line.ref_6r, "REF02")
+            out.append(Hit("LINE_CONTROL_DUPLICATE", line, line.ref_6r, "REF02"))
         seen.add(control)
+    return out
 
 
-#: loops of segments found clean, by identity: the reader gives every claim of a billing
-#: provider or subscriber the same tuple, so each shared loop is searched once, not per claim
-_clean_loops: IdentityMemo[tuple[Segment, ...], bool] = IdentityMemo()
+#: loops found clean, by identity: the reader gives every claim of a billing provider or
+#: subscriber the same block, so each shared loop is searched once, not per claim
+_clean_loops: IdentityMemo[HlBlock, bool] = IdentityMemo()
 
 
-def characters(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
+def _clean(segments: tuple[Segment, ...]) -> bool:
+    """No control or non-ASCII character in these segments (the test of ``_BAD_CHAR`` on
+    Latin-1 text, without a regex: one pass over the loop's text)."""
+    join = "".join
+    text = join([join(seg.elements) for seg in segments])
+    return text.isascii() and text.isprintable()
+
+
+def _text_clean(text: str, terminator: str) -> bool:
+    """True when a loop's text as it stood in the file (elements, separators, terminators and
+    the line breaks after them) has no control or non-ASCII character, so that none of its
+    elements has one; False says nothing (the elements are tested then). '' (a loop built
+    from segments, not read from a file's text) is never clean here."""
+    if not text:
+        return False
+    if text.isascii() and text.isprintable():
+        return True
+    if "\n" not in text:
+        return False
+    # a line break right after a terminator belongs to no element (the lexer skips it); one
+    # anywhere else stays, and fails the test
+    text = text.replace(terminator + "\r\n", terminator).replace(terminator + "\n", terminator)
+    return text.isascii() and text.isprintable()
+
+
+def characters(claim: Claim, ctx: EditContext) -> list[Hit]:
     """Control and non-ASCII characters in the claim and in the loops it belongs to: the
     billing provider (2000A/2010Ax), the subscriber (2000B/2010Bx) and the patient (2000C/2010CA).
     A bad character in a shared loop rejects every claim under it, as pyx12 rejects the
-    segment (999 IK4 code 6)."""
-    search = _BAD_CHAR.search
-    blocks = [claim.provider.segments, claim.subscriber.segments]
-    if claim.patient is not None:
-        blocks.append(claim.patient.segments)
-    blocks.append(claim.segments)
+    segment (999 IK4 code 6). A loop read from a file keeps its text (``text``): that is
+    tested first, the segments only when it is not plainly clean."""
+    out: list[Hit] = []
     clean = _clean_loops
-    for segments in blocks:
-        if clean.get(segments):
+    terminator = claim.clm.delims.segment
+    for block in (claim.provider, claim.subscriber, claim.patient):
+        if block is None:
+            continue
+        if clean.get(block):
             continue  # a shared loop (2000A/2000B) already found clean for an earlier claim
-        if not search("".join("".join(seg.elements) for seg in segments)):
-            if segments is not claim.segments:
-                clean.put(segments, True)
-            continue  # one search per loop, then per segment only where it found one
-        for seg in segments:
-            if not search("".join(seg.elements)):
-                continue
-            for index, value in enumerate(seg.elements):
-                found = search(value)
-                if found:
-                    yield Hit("BAD_CHARACTER", None, seg, f"{seg.elements[0][:3]}{index:02d}",
-                              values={"char": f"0x{ord(found.group()):02X}"})
-                    break
+        if _text_clean(getattr(block, "text", ""), terminator) or _clean(block.segments):
+            clean.put(block, True)
+        else:
+            _find(block.segments, out)
+    if not (_text_clean(getattr(claim, "text", ""), terminator) or _clean(claim.segments)):
+        _find(claim.segments, out)
+    return out
+
+
+def _find(segments: tuple[Segment, ...], out: list[Hit]) -> None:
+    """The first bad character of each segment that has one (the loop's test found one)."""
+    search = _BAD_CHAR.search
+    for seg in segments:
+        if not search("".join(seg.elements)):
+            continue
+        for index, value in enumerate(seg.elements):
+            found = search(value)
+            if found:
+                out.append(Hit("BAD_CHARACTER", None, seg, f"{seg.elements[0][:3]}{index:02d}",
+                               values={"char": f"0x{ord(found.group()):02X}"}))
+                break
 
 
 EDITS = (dates, charges_balance, line_controls, characters)

@@ -4,7 +4,6 @@ the line must carry the NDC in loop 2410."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from scrub837.claims.model import Claim
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
@@ -36,19 +35,22 @@ def missing_parts(description: str, ndc_in_2410: bool = False) -> list[str]:
 
 
 @drug_lines_only
-def unlisted_drug(claim: Claim, ctx: EditContext) -> Iterator[Hit]:
-    for line in ctx.drug_lines:
-        rule = ctx.rule(line.code)
+def unlisted_drug(claim: Claim, ctx: EditContext) -> list[Hit]:
+    out: list[Hit] = []
+    for drug in ctx.drugs:
+        rule = drug.rule
         if rule is None or not rule.unlisted:
             continue
-        element = "SV202-7" if line.is_institutional else "SV101-7"
+        line = drug.line
+        element = "SV202-7" if drug.institutional else "SV101-7"
         missing = missing_parts(line.description,
-                                ndc_in_2410=line.drug is not None and bool(line.drug.ndc))
+                                ndc_in_2410=drug.drug is not None and bool(drug.ndc))
         if missing:
-            yield Hit("NOC_DESCRIPTION_MISSING", line, element=element,
-                      values={"missing": ", ".join(missing)})
-        if line.drug is None:
-            yield Hit("NOC_NDC_MISSING", line)
+            out.append(Hit("NOC_DESCRIPTION_MISSING", line, element=element,
+                           values={"missing": ", ".join(missing)}))
+        if drug.drug is None:
+            out.append(Hit("NOC_NDC_MISSING", line))
+    return out
 
 
 EDITS = (unlisted_drug,)

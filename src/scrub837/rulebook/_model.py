@@ -212,6 +212,9 @@ class Rulebook:
     _derived: dict[str, CodeRule | None] = field(default_factory=dict)
     #: claim filing indicator (SBR09) -> its defaults (filing_indicators.toml)
     filing_classes: Mapping[str, FilingClass] = field(default_factory=dict)
+    #: mue()'s answers by (code, claim kind): the scrub asks for every drug line
+    _mues: dict[tuple[str, str], Mue | None] = field(default_factory=dict, compare=False,
+                                                     repr=False)
 
     def code(self, hcpcs: str) -> CodeRule | None:
         """Everything known about ``hcpcs``: the CMS facts of the loaded data with the pack's
@@ -242,6 +245,18 @@ class Rulebook:
         """The MUE for an 837P (``"P"``, practitioner table) or 837I (``"I"``, outpatient
         hospital table) claim. The loaded CMS table wins over the pack: a code missing from a
         loaded table has no MUE; the pack's value applies only when no table is loaded."""
+        key = (hcpcs, claim_kind)
+        try:
+            return self._mues[key]
+        except KeyError:
+            pass
+        found = self._mue(hcpcs, claim_kind)
+        if len(self._mues) >= 8192:
+            self._mues.clear()
+        self._mues[key] = found
+        return found
+
+    def _mue(self, hcpcs: str, claim_kind: str) -> Mue | None:
         setting = "outpatient" if claim_kind == "I" else "practitioner"
         info = self.data.table(f"mue_{setting}")
         if info is not None:

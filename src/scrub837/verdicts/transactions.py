@@ -94,5 +94,5 @@ def _pre_errata_rejects(end: TransactionEnd) -> TransactionEnd:
     if not any(f.rule_id == PRE_ERRATA_RULE for f in end.findings):
         return end
     return replace(end, findings=tuple(
-        replace(f, severity=Severity.REJECT) if f.rule_id == PRE_ERRATA_RULE else f
+        f._replace(severity=Severity.REJECT) if f.rule_id == PRE_ERRATA_RULE else f
         for f in end.findings))

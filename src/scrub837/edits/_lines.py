@@ -1,0 +1,93 @@
+"""A drug line's values as the built-in edits read them, parsed once per claim.
+
+Thirteen edits look at every drug line; each used to read the same properties again (the code
+and its rule, modifiers, units, date of service, the 2410 NDC and quantity). The engine's
+:class:`~scrub837.edits.EditContext` holds one :class:`DrugLine` per drug line instead.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from scrub837.claims.model import Drug, ServiceLine
+from scrub837.edits._util import ccyymmdd, number
+from scrub837.rulebook import CodeRule, Rulebook
+
+
+class DrugLine:
+    """One drug line: the :class:`ServiceLine` and the values read from it (never changed
+    after ``__init__``; no setter guards them, which would cost as much as the parsing)."""
+
+    __slots__ = ("line", "code", "rule", "institutional", "modifiers", "units_text", "units",
+                 "basis", "dates", "service_date", "dos", "pointers", "drug", "qualifier",
+                 "ndc", "quantity_text", "quantity", "ctp_unit")
+
+    line: ServiceLine
+    code: str  # SV101-2 / SV202-2
+    rule: CodeRule | None  # the rule book's entry for the code
+    institutional: bool
+    modifiers: tuple[str, ...]
+    units_text: str  # SV104 / SV205 as sent
+    units: Decimal | None  # ... as a number (None when not one)
+    basis: str  # SV103 / SV204
+    dates: str  # DTP*472 DTP03 (D8 or RD8), else the claim's statement dates
+    service_date: str  # the first date of ``dates``
+    dos: date | None  # ``service_date`` as a date
+    pointers: tuple[str, ...]  # SV107 diagnosis pointers (837P)
+    drug: Drug | None  # loop 2410
+    qualifier: str  # LIN02 ('' without 2410)
+    ndc: str  # LIN03
+    quantity_text: str  # CTP04
+    quantity: Decimal | None
+    ctp_unit: str  # CTP05-1
+
+    def __init__(self, line: ServiceLine, rulebook: Rulebook) -> None:
+        # read straight from the segments' elements: the same values as the ServiceLine and
+        # Drug properties named beside each (tests/test_edits_lines.py holds them equal), at
+        # half the cost of a property call per value
+        self.line = line
+        proc = line.proc
+        self.code = code = proc[1] if len(proc) > 1 else ""  # .code
+        self.rule = rulebook.code(code)
+        mods = proc[2:6]  # .modifiers: the non-empty SV101-3..6 / SV202-3..6
+        self.modifiers = mods if "" not in mods else tuple(filter(None, mods))
+        self.institutional = inst = line.is_institutional
+        sv = line.sv
+        units = basis = ""
+        pointers: tuple[str, ...] = ()
+        if sv is not None:
+            elements = sv.elements
+            n = len(elements)
+            if inst:  # SV205 units, SV204 basis, no pointers
+                units = elements[5] if n > 5 else ""
+                basis = elements[4] if n > 4 else ""
+            else:  # SV104, SV103, SV107 (.dx_pointers: its non-empty components)
+                units = elements[4] if n > 4 else ""
+                basis = elements[3] if n > 3 else ""
+                value = elements[7] if n > 7 else ""
+                if value:
+                    pointers = tuple(filter(None, value.split(sv.delims.component)))
+        self.units_text = units  # .units
+        self.units = number(units)
+        self.basis = basis  # .unit_basis
+        self.pointers = pointers
+        self.dates = dates = line.service_dates
+        self.service_date = day = dates.split("-")[0] if dates else ""  # .service_date
+        self.dos = ccyymmdd(day)
+        self.drug = drug = line.drug
+        self.qualifier = self.ndc = self.quantity_text = self.ctp_unit = ""
+        self.quantity = None
+        if drug is not None:
+            elements = drug.lin.elements
+            n = len(elements)
+            self.qualifier = elements[2] if n > 2 else ""  # Drug.qualifier
+            self.ndc = elements[3] if n > 3 else ""  # Drug.ndc
+            ctp = drug.ctp
+            if ctp is not None:
+                elements = ctp.elements
+                n = len(elements)
+                self.quantity_text = quantity = elements[4] if n > 4 else ""  # Drug.quantity
+                self.quantity = number(quantity)
+                unit = elements[5] if n > 5 else ""  # Drug.unit: CTP05-1
+                self.ctp_unit = unit.split(ctp.delims.component)[0] if unit else ""
