@@ -64,7 +64,11 @@ print(json.dumps({'claims': claims, 'drug_claims': drug, 'seconds': 0.0}))
 
 CLI = """
 import io, json, sys, time, gc
-gc.set_threshold(50_000, 50, 100)
+try:  # the process settings of scrub837's main() (an older checkout keeps them elsewhere)
+    from scrub837.run import _runtime
+except ImportError:
+    from scrub837 import _runtime
+_runtime.tune()
 from scrub837.cli import run
 args = sys.argv[1:]
 class Sink:  # counts output lines without keeping them (stdout to a file would do the same)

@@ -93,6 +93,9 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     except RulePackError as exc:
         stderr.write(f"scrub837: rule pack error: {exc}\n")
         return EXIT_USAGE
+    from scrub837.run import _runtime
+
+    _runtime.freeze_loaded()  # the loaded program out of the cycle collector's scans
     if args.out is None:
         return _print(args, scrubber, stdout, stderr)
     out_dir = Path(args.out)

@@ -49,6 +49,7 @@ def _init(rules: str | None, crosswalk: str | None, mue: list[str], payers: str 
                          payer_overlays=Path(payers) if payers else None,
                          hcpcs=cms[0], asp=cms[1], data=cms[2],
                          reject_pre_errata=reject_pre_errata)
+    _runtime.freeze_loaded()
 
 
 def _one(path: str, out_dir: str, options: OutputOptions) -> FileOutcome:
