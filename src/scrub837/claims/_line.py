@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import NamedTuple, SupportsIndex
 
 from scrub837.claims._build import (
-    ICD9_QUALIFIERS,
     HeadFields,
     LineFields,
     proc_of,
@@ -19,83 +18,10 @@ from scrub837.claims._build import (
     read_line,
     read_lines_text,
 )
+from scrub837.claims._values import Diagnosis, Drug
 from scrub837.x12.lexer import Segment, segments_of
 
 
-
-
-class Diagnosis:
-    """One diagnosis from an HI composite. ``position`` counts principal+other dx (1..12) in
-    file order, as SV107 pointers do; other qualifiers have position 0."""
-
-    __slots__ = ("qualifier", "code", "position", "segment", "element")
-
-    def __init__(self, qualifier: str, code: str, position: int, segment: Segment,
-                 element: int) -> None:
-        self.qualifier = qualifier
-        self.code = code
-        self.position = position
-        self.segment = segment
-        self.element = element  # HI01 -> 1
-
-    @property
-    def icd9(self) -> bool:
-        return self.qualifier in ICD9_QUALIFIERS
-
-    def _key(self) -> tuple[object, ...]:
-        return (self.qualifier, self.code, self.position, self.segment, self.element)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Diagnosis) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (f"Diagnosis(qualifier={self.qualifier!r}, code={self.code!r}, "
-                f"position={self.position!r}, element={self.element!r})")
-
-
-class Drug:
-    """Loop 2410: LIN (NDC), CTP (quantity, unit), REF*XZ/VY."""
-
-    __slots__ = ("lin", "ctp", "refs")
-
-    def __init__(self, lin: Segment, ctp: Segment | None, refs: tuple[Segment, ...]) -> None:
-        self.lin = lin
-        self.ctp = ctp
-        self.refs = refs
-
-    @property
-    def qualifier(self) -> str:
-        return self.lin.get(2)
-
-    @property
-    def ndc(self) -> str:
-        elements = self.lin.elements
-        return elements[3] if len(elements) > 3 else ""
-
-    @property
-    def quantity(self) -> str:
-        return self.ctp.get(4) if self.ctp else ""
-
-    @property
-    def unit(self) -> str:
-        return self.ctp.comp(5, 1) if self.ctp else ""
-
-    @property
-    def prescription(self) -> str:
-        return next((r.get(2) for r in self.refs if r.get(1) == "XZ"), "")
-
-    def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Drug) and (self.lin, self.ctp, self.refs)
-                == (other.lin, other.ctp, other.refs))
-
-    def __hash__(self) -> int:
-        return hash((self.lin, self.ctp, self.refs))
-
-    def __repr__(self) -> str:
-        return f"Drug(ndc={self.ndc!r}, quantity={self.quantity!r}, unit={self.unit!r})"
 
 
 class Head:
@@ -171,8 +97,7 @@ class ServiceLine:
     the first time one is asked for, and it is then a plain ``ServiceLine``."""
 
     __slots__ = ("index", "lx", "sv", "dtp_472", "ref_6r", "prior_auth", "notes", "drug",
-                 "segments", "claim_dates", "proc", "is_institutional", "_head", "_lead",
-                 "_end")
+                 "segments", "claim_dates", "proc", "is_institutional", "_head")
 
     index: int  # 1-based position of the line in the claim
     lx: Segment | None
@@ -188,8 +113,6 @@ class ServiceLine:
     proc: tuple[str, ...]
     is_institutional: bool
     _head: Head | None  # the claim's text, until the line is read
-    _lead: int
-    _end: int
 
     def __init__(self, index: int, lx: Segment | None, sv: Segment | None,
                  dtp_472: Segment | None, ref_6r: Segment | None,
@@ -211,15 +134,13 @@ class ServiceLine:
         self._head = None
 
     @classmethod
-    def read(cls, index: int, head: Head, lead: int, end: int, proc: tuple[str, ...] | None,
+    def read(cls, index: int, head: Head, proc: tuple[str, ...] | None,
              inst: bool) -> ServiceLine:
-        """A line of a claim's text (``head.text[lead:end]``: [line break] LX ... up to the
-        next LX's line break); ``proc`` its SV101/SV202 when known (None: read it)."""
+        """Line ``index`` of the claim whose text ``head`` holds, read when first asked for
+        (``head.line``); ``proc`` its SV101/SV202 when known (None: read it then)."""
         line = _new(_LazyLine)
         line.index = index
         line._head = head
-        line._lead = lead
-        line._end = end
         if proc is not None:
             line.proc = proc
             line.is_institutional = inst
@@ -429,24 +350,6 @@ class _LineFields:
     is_institutional: bool = False
 
 
-@dataclass
-class _DrugFields:
-    lin: Segment
-    ctp: Segment | None
-    refs: tuple[Segment, ...]
-
-
-@dataclass
-class _DxFields:
-    qualifier: str
-    code: str
-    position: int
-    segment: Segment
-    element: int
-
-
 # dataclasses.fields() and dataclasses.replace() work on these values as they did when they
 # were dataclasses: the fields are their constructors' arguments, read back as attributes
 setattr(ServiceLine, "__dataclass_fields__", _LineFields.__dataclass_fields__)  # noqa: B010
-setattr(Drug, "__dataclass_fields__", _DrugFields.__dataclass_fields__)  # noqa: B010
-setattr(Diagnosis, "__dataclass_fields__", _DxFields.__dataclass_fields__)  # noqa: B010

@@ -21,7 +21,8 @@ from scrub837.claims._build import (
     POINTER_QUALIFIERS,
     cut_at_lx,
 )
-from scrub837.claims._line import Diagnosis, Drug, Head, ServiceLine
+from scrub837.claims._line import Head, ServiceLine
+from scrub837.claims._values import Diagnosis, Drug
 from scrub837.x12.lexer import Delimiters, Segment, segments_of
 
 __all__ = ["DX_QUALIFIERS", "ICD9_QUALIFIERS", "POINTER_QUALIFIERS", "Claim", "Diagnosis", "Drug",
@@ -265,21 +266,18 @@ class Claim:
         sep = delims.element
         comp = delims.component
         read = ServiceLine.read
-        bounds = marks[1:]
-        bounds.append(len(self.text))
         out = []
         index = 0
-        for lead, end, sv in zip(marks, bounds, self._follows):
+        for sv in self._follows:  # one per LX
             index += 1
             if sv is None:  # the segment after LX is no SV1/SV2: read the line
-                out.append(read(index, head, lead, end, None, False))
+                out.append(read(index, head, None, False))
                 continue
             elements = sv.split(sep)
             inst = elements[0] == "SV2"
             at = 2 if inst else 1
             value = elements[at] if len(elements) > at else ""
-            out.append(read(index, head, lead, end,
-                            tuple(value.split(comp)) if value else (), inst))
+            out.append(read(index, head, tuple(value.split(comp)) if value else (), inst))
         return tuple(out)
 
     def date_range(self) -> tuple[str, str]:
@@ -380,22 +378,24 @@ class _LazyClaim(Claim):
         head = _head_of(self) if name in _LAZY else None
         if head is None:  # not a lazy field, or an object being unpickled
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        try:
-            lines = object.__getattribute__(self, "lines")
-        except AttributeError:
-            lines = self.lines = self._read_lines(head)
-        if name != "lines":
-            # anything else: the claim is being checked, and will be read whole: read it all
-            # now, so that it is a plain Claim for the edits and outputs
+        if name == "lines":
+            self.lines = self._read_lines(head)
+        elif name == "segments":
             built = [head.clm, *head.segs()]
-            for line in lines:
+            for line in self.lines:
                 built.extend(line.segments)
             self.segments = tuple(built)
             self.diagnoses = head.dx()
             fields = head.read()
             self.prior_auth = tuple(fields.prior_auth)
             self.statement_dates = fields.statement
-            object.__setattr__(self, "__class__", Claim)  # plain reads from now on
+            object.__setattr__(self, "__class__", Claim)  # read whole: plain reads from now
+        elif name == "diagnoses":
+            self.diagnoses = head.dx()
+        else:
+            fields = head.read()
+            self.prior_auth = tuple(fields.prior_auth)
+            self.statement_dates = fields.statement
         return object.__getattribute__(self, name)
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[object, ...]:

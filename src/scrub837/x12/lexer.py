@@ -10,158 +10,19 @@ Feeding a file one byte at a time gives exactly the segments that feeding it who
 
 from __future__ import annotations
 
-import re
-from itertools import chain
-from typing import Any, NamedTuple
+from typing import Any
+
+from scrub837.x12.scan import Scan, scan_each, scan_regular, segments_of
+from scrub837.x12.segment import Delimiters, Segment, X12SyntaxError, too_long
+
+__all__ = ["DEFAULT_MAX_SEGMENT", "Delimiters", "Lexer", "Scan", "Segment", "X12SyntaxError",
+           "isa_length", "iter_segments_bytes", "parse_isa", "segments_of"]
 
 ISA_LENGTH = 106
 ISA_MAX_LENGTH = 512  # an unpadded or overpadded ISA is read by its separators, up to this
 DEFAULT_MAX_SEGMENT = 1 << 20  # 1 MiB: no legal 837 segment comes near this
 _LINE_BREAKS = "\r\n"
 _BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, decoded as Latin-1
-
-
-class Delimiters(NamedTuple):
-    element: str
-    component: str
-    repetition: str
-    segment: str
-
-
-class Segment(NamedTuple):
-    """One segment. ``elements[0]`` is the segment id; ``span`` is ``[start, end)`` in bytes,
-    the end including the terminator."""
-
-    ordinal: int
-    start: int
-    end: int
-    elements: tuple[str, ...]
-    delims: Delimiters
-
-    @property
-    def id(self) -> str:
-        return self.elements[0]
-
-    def get(self, index: int) -> str:
-        """Element ``index`` (1-based as in the guide: ``get(1)`` is SV101), '' when absent."""
-        elements = self.elements
-        return elements[index] if index < len(elements) else ""
-
-    def comp(self, index: int, sub: int) -> str:
-        """Component ``sub`` (1-based) of element ``index``: ``comp(1, 2)`` is SV101-2."""
-        value = self.get(index)
-        if not value:
-            return ""
-        parts = value.split(self.delims.component)
-        return parts[sub - 1] if sub - 1 < len(parts) else ""
-
-    def components(self, index: int) -> list[str]:
-        value = self.get(index)
-        return value.split(self.delims.component) if value else []
-
-    def text(self) -> str:
-        """The segment as it stood in the file, without terminator."""
-        return self.delims.element.join(self.elements)
-
-
-class Scan(NamedTuple):
-    """Whole segments as text (each ending in its terminator, line breaks kept), with the
-    segments whose id is a key built: ``keys`` holds ``(lead, segment)``, ``lead`` being
-    where the segment's text begins in ``text`` (just after the terminator before it, so
-    ``text[lead:segment.start - offset]`` is the line break before it). ``marks`` holds the
-    leads of the segments whose id is a mark (found, not built). ``regular``: no segment of
-    the text is empty, so a segment's ordinal is the count of terminators before it."""
-
-    text: str
-    offset: int  # byte offset of text[0]
-    ordinal: int  # of the segment before text[0]
-    delims: Delimiters
-    keys: list[tuple[int, Segment]]
-    marks: list[int]
-    #: for each mark, the text of the segment right after it when its id is one the lexer
-    #: was asked to ``follow`` (None when it is not, or not known)
-    follows: list[str | None]
-    regular: bool
-
-
-_Patterns = tuple["re.Pattern[str]", "re.Pattern[str]"]
-_PatternKey = tuple[str, str, frozenset[str], frozenset[str], frozenset[str]]
-_PATTERNS: dict[_PatternKey, _Patterns] = {}
-
-
-def _patterns(sep: str, term: str, keys: frozenset[str], marks: frozenset[str],
-              follow: frozenset[str]) -> _Patterns:
-    """The fast scan's expressions: a segment start (after a terminator and line breaks)
-    with a key id (group 1), a mark id (group 2, then group 3: the next segment's text when
-    its id is in ``follow``), or an empty segment (no group). The first for the start of the
-    text, the second after each terminator."""
-    found = _PATTERNS.get((sep, term, keys, marks, follow))
-    if found is None:
-        t, s = re.escape(term), re.escape(sep)
-
-        def alternatives(ids: frozenset[str]) -> str:
-            return "|".join(re.escape(k) for k in sorted(ids, key=lambda k: (-len(k), k)))
-        after = f"(?={s}|{t}" + (r"|\r\n" if term == "\n" else "") + ")"
-        # most segments fail on their first character (a third less time than without)
-        firsts = "".join(sorted({re.escape(k[0]) for k in keys | marks} | {t}))
-        body = f"[ \r\n]*(?=[{firsts}])(?:({alternatives(keys)}){after}"
-        if marks:
-            body += f"|({alternatives(marks)}){after}"
-            if follow and term not in "\r\n":
-                body += f"(?:[^{t}]*{t}[ \r\n]*((?:{alternatives(follow)})(?={s})[^{t}]*))?"
-        body += f"|(?={t}))"
-        found = (re.compile(body), re.compile(t + body))
-        if len(_PATTERNS) > 16:
-            _PATTERNS.clear()
-        _PATTERNS[(sep, term, keys, marks, follow)] = found
-    return found
-
-
-def segments_of(text: str, offset: int, ordinal: int, delims: Delimiters) -> list[Segment]:
-    """The segments of ``text`` (whole segments as a :class:`Scan` holds them, ``text[0]`` at
-    byte ``offset``, after segment ``ordinal``), built as the lexer builds them."""
-    term = delims.segment
-    sep = delims.element
-    parts = text.split(term)
-    parts.pop()  # after the last terminator: nothing, or the next segment's line break
-    out: list[Segment] = []
-    append = out.append
-    pos = offset
-    strip_cr = term == "\n"
-    new = tuple.__new__
-    for part in parts:
-        seg_start = pos
-        pos += len(part) + 1
-        first = part[:1]
-        if first == "\n" or first == "\r" or first == " ":
-            stripped = part.lstrip(" \r\n")
-            seg_start += len(part) - len(stripped)
-            part = stripped
-            if not part:
-                continue
-        elif not first:
-            continue
-        if strip_cr and part[-1] == "\r":
-            part = part[:-1]
-            if not part:
-                continue
-        ordinal += 1
-        append(new(Segment, (ordinal, seg_start, pos, tuple(part.split(sep)), delims)))
-    return out
-
-
-class X12SyntaxError(Exception):
-    """The input cannot be read as X12 from this point on."""
-
-    def __init__(self, message: str, *, offset: int, segment: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.offset = offset
-        self.segment = segment
-
-    def __str__(self) -> str:
-        where = f"segment {self.segment}" if self.segment else "start of file"
-        return f"{where} (byte {self.offset}): {self.message}"
 
 
 def _describe_start(text: str) -> str:
@@ -252,7 +113,6 @@ class Lexer:
         self._keys = keys
         self._marks = marks
         self._follow = follow
-        self._ordinal_at_start = 0
         self._pending: list[str] = []  # text after the last terminator, not yet a segment
         self._pending_len = 0
         self._offset = 0  # byte offset of the first pending character
@@ -369,13 +229,8 @@ class Lexer:
 
     def _check_pending_size(self) -> None:
         if self._pending_len > self._max_segment:
-            raise X12SyntaxError(
-                f"a segment is longer than {self._max_segment} bytes (no segment terminator "
-                f"{self._delims.segment if self._delims else ''!r} within that length); no 837 "
-                "segment comes near this",
-                offset=self._offset,
-                segment=self._ordinal + 1,
-            )
+            raise too_long(self._max_segment, self._delims.segment if self._delims else "",
+                           self._offset, self._ordinal + 1)
 
     def _seek_isa(self, out: list[Any], *, final: bool) -> None:
         buf = "".join(self._pending)
@@ -495,13 +350,16 @@ class Lexer:
         term = delims.segment
         cut = buf.rfind(term) + 1
         text = buf[:cut] if cut < len(buf) else buf
+        marks = self._marks if keys is self._keys else frozenset()
+        found = None
         if cut and len(text) <= self._max_segment:
-            scan = self._scan_regular(text, keys)
+            found = scan_regular(text, self._offset, self._ordinal, delims, keys, marks,
+                                 self._follow)
+        if found is None:
+            scan, stop, self._ordinal = scan_each(text, self._offset, self._ordinal, delims,
+                                                  keys, marks, self._max_segment)
         else:
-            scan = None
-        if scan is None:
-            scan, stop = self._scan_each(text, keys)
-        else:
+            scan, self._ordinal = found
             stop = scan.keys[-1][1].end - scan.offset if (
                 scan.keys and scan.keys[-1][1][3][0] == "IEA") else -1
         if as_segments:  # the ``only`` lexer
@@ -523,113 +381,6 @@ class Lexer:
         self._pending = [last] if last else []
         self._pending_len = len(last)
         self._check_pending_size()
-
-    def _scan_regular(self, text: str, keys: frozenset[str]) -> "Scan | None":
-        """The fast scan, or None when ``text`` has an empty segment (then the ordinals cannot
-        be counted from terminators). Sets ``self._ordinal`` when it succeeds."""
-        delims = self._delims
-        assert delims is not None
-        term = delims.segment
-        sep = delims.element
-        marks = self._marks if keys is self._keys else frozenset()
-        first_re, next_re = _patterns(sep, term, keys, marks, self._follow)
-        offset = self._offset
-        ordinal = self._ordinal_at_start = self._ordinal
-        found: list[tuple[int, Segment]] = []
-        marked: list[int] = []
-        follows: list[str | None] = []
-        mark = marked.append
-        follow = follows.append
-        append = found.append
-        new = tuple.__new__
-        strip_cr = term == "\n"
-        count = text.count
-        find = text.find
-        done = 0  # segments before ``done`` are counted into ``ordinal``
-        first = first_re.match(text)
-        for m in next_re.finditer(text) if first is None else chain((first,),
-                                                                     next_re.finditer(text)):
-            group = m.lastindex
-            if group != 1:
-                if group is None:
-                    return None  # an empty segment
-                mark(m.start() + (m.re is next_re))
-                follow(m.group(3) if group == 3 else None)
-                continue
-            start, _ = m.span(1)
-            lead = m.start() + (m.re is next_re)
-            ordinal += count(term, done, lead) + 1
-            done = end = find(term, start) + 1
-            part = text[start : end - 1]
-            if strip_cr and part[-1] == "\r":
-                part = part[:-1]
-            seg = new(Segment, (ordinal, offset + start, offset + end, tuple(part.split(sep)),
-                                delims))
-            append((lead, seg))
-            if part[0] == "I" and seg[3][0] == "IEA":
-                self._ordinal = ordinal
-                return Scan(text[:end], offset, self._ordinal_at_start, delims, found, marked,
-                            follows, True)
-        self._ordinal = ordinal + count(term, done)
-        return Scan(text, offset, self._ordinal_at_start, delims, found, marked, follows, True)
-
-    def _scan_each(self, text: str, keys: frozenset[str]) -> "tuple[Scan, int]":
-        """The exact segment-by-segment scan (irregular text): the scan, and where an IEA
-        ended it (-1 when none did). Raises for a segment over the size bound."""
-        delims = self._delims
-        assert delims is not None
-        term = delims.segment
-        sep = delims.element
-        parts = text.split(term)
-        parts.pop()
-        offset = self._offset
-        pos = offset
-        ordinal = start_ordinal = self._ordinal
-        strip_cr = term == "\n"
-        found: list[tuple[int, Segment]] = []
-        marked: list[int] = []
-        follows: list[str | None] = []
-        marks = self._marks if keys is self._keys else frozenset()
-        new = tuple.__new__
-        limit = self._max_segment
-        for part in parts:
-            lead = seg_start = pos
-            size = len(part)
-            pos += size + 1
-            if size > limit:
-                self._ordinal, self._offset = ordinal, seg_start
-                self._pending_len = size
-                self._check_pending_size()
-            first = part[:1]
-            if first == "\n" or first == "\r" or first == " ":
-                stripped = part.lstrip(" \r\n")
-                seg_start += len(part) - len(stripped)
-                part = stripped
-                if not part:
-                    continue
-            elif not first:
-                continue
-            if strip_cr and part[-1] == "\r":
-                part = part[:-1]
-                if not part:
-                    continue
-            ordinal += 1
-            cut = part.find(sep)
-            sid = part[:cut] if cut >= 0 else part
-            if sid not in keys:
-                if sid in marks:
-                    marked.append(lead - offset)
-                    follows.append(None)
-                continue
-            seg = new(Segment, (ordinal, seg_start, pos, tuple(part.split(sep)), delims))
-            found.append((lead - offset, seg))
-            if sid == "IEA":
-                self._ordinal = ordinal
-                return (Scan(text[: pos - offset], offset, start_ordinal, delims, found, marked,
-                             follows, False), pos - offset)
-        self._ordinal = ordinal
-        return Scan(text, offset, start_ordinal, delims, found, marked, follows, False), -1
-
 
 def iter_segments_bytes(data: bytes) -> list[Segment]:
     """All segments of a complete in-memory input (raises :class:`X12SyntaxError`)."""
