@@ -389,6 +389,7 @@ class _LazyClaim(Claim):
             fields = head.read()
             self.prior_auth = tuple(fields.prior_auth)
             self.statement_dates = fields.statement
+            self._head = None  # everything is read: the pieces are no longer needed
             object.__setattr__(self, "__class__", Claim)  # read whole: plain reads from now
         elif name == "diagnoses":
             self.diagnoses = head.dx()
