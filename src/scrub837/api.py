@@ -24,11 +24,12 @@ class X12ReadError(Exception):
 Source = bytes | bytearray | memoryview | BinaryIO
 
 
-def iter_items(source: Source, name: str = "", *,
-               reader: ClaimReader | None = None) -> Iterator[Item]:
+def iter_items(source: Source, name: str = "", *, reader: ClaimReader | None = None,
+               lazy: bool = False) -> Iterator[Item]:
     """Every item of an 837 input: claims, transaction ends, envelope problems, a failure.
-    ``reader`` replaces the default whole-file reader (e.g. :meth:`ClaimReader.for_part`)."""
-    reader = reader or ClaimReader(name)
+    ``reader`` replaces the default whole-file reader (e.g. :meth:`ClaimReader.for_part`);
+    ``lazy``: claims read when their fields are asked for (see :class:`ClaimReader`)."""
+    reader = reader or ClaimReader(name, lazy=lazy)
     for chunk in iter_chunks(source):
         yield from reader.feed(chunk)
     yield from reader.close()
@@ -39,9 +40,10 @@ def read_claims(source: Source, name: str = "") -> Iterator[Claim]:
 
     Raises :class:`X12ReadError` (after yielding the claims before it) when the input cannot be
     read as X12. Envelope problems and unsupported transactions are not raised here; use
-    :func:`iter_items` or :func:`scrub837.iter_findings` to see them.
+    :func:`iter_items` or :func:`scrub837.iter_findings` to see them. A claim keeps its
+    text and reads its lines, segments and diagnoses when they are first asked for.
     """
-    for item in iter_items(source, name):
+    for item in iter_items(source, name, lazy=True):
         if isinstance(item, Claim):
             yield item
         elif isinstance(item, ReadFailure):

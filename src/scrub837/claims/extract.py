@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from scrub837.claims.model import Claim, HlBlock, ServiceLine
@@ -37,6 +38,13 @@ def _person(block: HlBlock | None, entity: str, show_phi: bool) -> JSONDict | No
     }
 
 
+def _notes(claim: Claim) -> list[str]:
+    """NTE02 of every NTE segment of the claim (its lines' too)."""
+    if claim.text and "NTE" not in claim.text:  # no segment of it can be an NTE
+        return []
+    return [n.get(2) for n in claim.segments if n.id == "NTE"]
+
+
 def claim_context(claim: Claim, *, show_phi: bool = False) -> JSONDict:
     env = claim.envelope
     payer = claim.subscriber.nm1("PR")
@@ -56,57 +64,87 @@ def claim_context(claim: Claim, *, show_phi: bool = False) -> JSONDict:
             for d in claim.diagnoses
         ],
         "prior_auth": [r.get(2) for r in claim.prior_auth],
-        "notes": [n.get(2) for n in claim.segments if n.id == "NTE"],
+        "notes": _notes(claim),
         "statement_dates": claim.statement_dates.get(3) if claim.statement_dates else "",
     }
 
 
-def line_record(claim: Claim, line: ServiceLine, *, show_phi: bool = False) -> JSONDict:
+def _envelope(claim: Claim) -> JSONDict:
     env = claim.envelope
-    drug = line.drug
-    sv_name = "SV2" if line.is_institutional else "SV1"
+    return {"file": claim.file, "isa13": env.isa13, "gs06": env.gs06, "st02": env.st02,
+            "version": env.version}
+
+
+def _line_location(claim: Claim, line: ServiceLine) -> JSONDict:
+    segs = line.segments
     return {
-        "location": {
-            "file": claim.file,
-            "isa13": env.isa13,
-            "gs06": env.gs06,
-            "st02": env.st02,
-            "version": env.version,
-            "claim_segment": claim.clm.ordinal,
-            "claim_span": list(claim.span),
-            "line_segment": line.segments[0].ordinal if line.segments else 0,
-            "line_span": [line.segments[0].start, line.segments[-1].end] if line.segments else [],
-            "path": f"{claim.hl_path}/2400[{line.index}]",
-        },
-        "claim": claim_context(claim, show_phi=show_phi),
-        "line": {
-            "lx": line.line_number,
-            "revenue_code": line.revenue_code,
-            "qualifier": line.qualifier,
-            "code": line.code,
-            "modifiers": list(line.modifiers),
-            "description": line.description,
-            "charge": line.charge,
-            "unit_basis": line.unit_basis,
-            "units": line.units,
-            "place_of_service": line.place_of_service,
-            "dx_pointers": list(line.dx_pointers),
-            "service_dates": line.service_dates,
-            "service_date_source": "DTP*472" if line.dtp_472 else (
-                "DTP*434" if line.claim_dates else ""),
-            "ref_6r": line.line_control,
-            "prior_auth": [r.get(2) for r in line.prior_auth],
-            "notes": [n.get(2) for n in line.notes],
-            sv_name: _seg(line.sv),
-        },
-        "drug": None if drug is None else {
-            "lin02": drug.qualifier,
-            "ndc": drug.ndc,
-            "ctp04": drug.quantity,
-            "ctp05_1": drug.unit,
-            "ref_xz": drug.prescription,
-            "ref_vy": next((r.get(2) for r in drug.refs if r.get(1) == "VY"), ""),
-            "LIN": _seg(drug.lin),
-            "CTP": _seg(drug.ctp),
-        },
+        "line_segment": segs[0].ordinal if segs else 0,
+        "line_span": [segs[0].start, segs[-1].end] if segs else [],
+        "path": f"{claim.hl_path}/2400[{line.index}]",
     }
+
+
+def _line(line: ServiceLine) -> JSONDict:
+    return {
+        "lx": line.line_number,
+        "revenue_code": line.revenue_code,
+        "qualifier": line.qualifier,
+        "code": line.code,
+        "modifiers": list(line.modifiers),
+        "description": line.description,
+        "charge": line.charge,
+        "unit_basis": line.unit_basis,
+        "units": line.units,
+        "place_of_service": line.place_of_service,
+        "dx_pointers": list(line.dx_pointers),
+        "service_dates": line.service_dates,
+        "service_date_source": "DTP*472" if line.dtp_472 else (
+            "DTP*434" if line.claim_dates else ""),
+        "ref_6r": line.line_control,
+        "prior_auth": [r.get(2) for r in line.prior_auth],
+        "notes": [n.get(2) for n in line.notes],
+        ("SV2" if line.is_institutional else "SV1"): _seg(line.sv),
+    }
+
+
+def _drug(line: ServiceLine) -> JSONDict | None:
+    drug = line.drug
+    return None if drug is None else {
+        "lin02": drug.qualifier,
+        "ndc": drug.ndc,
+        "ctp04": drug.quantity,
+        "ctp05_1": drug.unit,
+        "ref_xz": drug.prescription,
+        "ref_vy": next((r.get(2) for r in drug.refs if r.get(1) == "VY"), ""),
+        "LIN": _seg(drug.lin),
+        "CTP": _seg(drug.ctp),
+    }
+
+
+def line_record(claim: Claim, line: ServiceLine, *, show_phi: bool = False) -> JSONDict:
+    """One drug line with its claim context and location, as plain data."""
+    return {
+        "location": {**_envelope(claim), "claim_segment": claim.clm.ordinal,
+                     "claim_span": list(claim.span), **_line_location(claim, line)},
+        "claim": claim_context(claim, show_phi=show_phi),
+        "line": _line(line),
+        "drug": _drug(line),
+    }
+
+
+def _encoder() -> Callable[[object], str]:
+    """``json.JSONEncoder(separators=(",", ":")).encode`` without its cost per call (it builds
+    the C encoder and a table for circular references each time: records are trees)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    plain = json.JSONEncoder(separators=(",", ":"))
+    if make is None:
+        return plain.encode
+    chunks = make(None, plain.default, json.encoder.encode_basestring_ascii, None, ":", ",",
+                  False, False, True)
+
+    def encode(value: object) -> str:
+        return "".join(chunks(value, 0))
+    return encode
+
+
+_ENCODE = _encoder()

@@ -1,7 +1,10 @@
-"""Immutable claim values built from 837 segments (loops 2000A..2430), each knowing its place.
+"""Claim values read from 837 segments (loops 2000A..2430), each knowing its place.
 
 Names follow the implementation guide: ``clm01``, ``SV101-2``, ``CTP05-1``. A claim holds the
 segments it was built from, so every field can be traced to a segment ordinal and byte span.
+A claim read from a file keeps its text as one string and builds its segments, diagnoses and
+lines when they are first asked for (a line its procedure code first, the rest when read);
+the values never change once built.
 """
 
 from __future__ import annotations
@@ -9,15 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import SupportsIndex
 
 from scrub837._memo import IdentityMemo
-from scrub837.x12.lexer import Delimiters, Segment
+from scrub837.claims._build import (
+    DX_QUALIFIERS,
+    ICD9_QUALIFIERS,
+    POINTER_QUALIFIERS,
+    cut_at_lx,
+)
+from scrub837.claims._line import Head, ServiceLine
+from scrub837.claims._values import Diagnosis, Drug
+from scrub837.x12.lexer import Delimiters, Segment, segments_of
 
-#: HI qualifiers that carry diagnoses (837P: ABK/ABF/BK/BF; 837I also ABJ/BJ, APR/PR, ABN/BN).
-DX_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF", "ABJ", "BJ", "APR", "PR", "ABN", "BN"})
-ICD9_QUALIFIERS = frozenset({"BK", "BF", "BJ", "PR", "BN"})
-#: The qualifiers SV107 pointers count (principal and other diagnoses, in HI order).
-POINTER_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
+__all__ = ["DX_QUALIFIERS", "ICD9_QUALIFIERS", "POINTER_QUALIFIERS", "Claim", "Diagnosis", "Drug",
+           "Envelope", "HlBlock", "ServiceLine", "TransactionHeader"]
 
 
 @lru_cache(maxsize=4096)  # a file's dates repeat
@@ -92,15 +101,35 @@ class TransactionHeader:
         return bht.get(4) if bht else ""
 
 
-@dataclass(frozen=True, slots=True)
 class HlBlock:
     """An HL segment and the segments of its own loop (2010xx) before the next HL or CLM."""
 
-    segments: tuple[Segment, ...]
+    __slots__ = ("hl", "text", "_segments")
+
+    def __init__(self, segments: tuple[Segment, ...]) -> None:
+        self.hl: Segment = segments[0]
+        #: the block as it stood in the file (HL .. its last terminator); '' when built
+        #: from segments
+        self.text = ""
+        self._segments: tuple[Segment, ...] | None = segments
+
+    @classmethod
+    def read(cls, hl: Segment, text: str) -> HlBlock:
+        """A block from its text (HL first); its segments are built when asked for."""
+        block = _new(cls)
+        block.hl = hl
+        block.text = text
+        block._segments = None
+        return block
 
     @property
-    def hl(self) -> Segment:
-        return self.segments[0]
+    def segments(self) -> tuple[Segment, ...]:
+        segs = self._segments
+        if segs is None:
+            hl = self.hl
+            rest = self.text[hl.end - hl.start :]
+            segs = self._segments = (hl, *segments_of(rest, hl.end, hl.ordinal, hl.delims))
+        return segs
 
     @property
     def hl_id(self) -> str:
@@ -114,7 +143,7 @@ class HlBlock:
     def level(self) -> str:
         return self.hl.get(3)
 
-    def slim(self) -> "HlBlock":
+    def slim(self) -> HlBlock:
         """Only the HL and NM1 segments (what the 277CA and reports read)."""
         done = _slimmed.get(self)
         if done is not None:  # the loop shared by the claims before
@@ -130,51 +159,8 @@ class HlBlock:
                 return seg
         return None
 
-
-@dataclass(frozen=True, slots=True)
-class Diagnosis:
-    """One diagnosis from an HI composite. ``position`` counts principal+other dx (1..12) in
-    file order, as SV107 pointers do; other qualifiers have position 0."""
-
-    qualifier: str
-    code: str
-    position: int
-    segment: Segment
-    element: int  # HI01 -> 1
-
-    @property
-    def icd9(self) -> bool:
-        return self.qualifier in ICD9_QUALIFIERS
-
-
-@dataclass(frozen=True, slots=True)
-class Drug:
-    """Loop 2410: LIN (NDC), CTP (quantity, unit), REF*XZ/VY."""
-
-    lin: Segment
-    ctp: Segment | None
-    refs: tuple[Segment, ...]
-
-    @property
-    def qualifier(self) -> str:
-        return self.lin.get(2)
-
-    @property
-    def ndc(self) -> str:
-        elements = self.lin.elements
-        return elements[3] if len(elements) > 3 else ""
-
-    @property
-    def quantity(self) -> str:
-        return self.ctp.get(4) if self.ctp else ""
-
-    @property
-    def unit(self) -> str:
-        return self.ctp.comp(5, 1) if self.ctp else ""
-
-    @property
-    def prescription(self) -> str:
-        return next((r.get(2) for r in self.refs if r.get(1) == "XZ"), "")
+    def __repr__(self) -> str:
+        return f"HlBlock(hl={self.hl.elements!r})"
 
 
 #: HlBlock.slim's recent answers by identity: every claim of a billing provider or subscriber
@@ -182,127 +168,117 @@ class Drug:
 _slimmed: IdentityMemo[HlBlock, HlBlock] = IdentityMemo()
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceLine:
-    """Loop 2400 (LX .. before the next LX/CLM/HL/SE), with its 2410 drug when present."""
-
-    index: int  # 1-based position of the line in the claim
-    lx: Segment | None
-    sv: Segment | None  # SV1 (837P) or SV2 (837I)
-    dtp_472: Segment | None
-    ref_6r: Segment | None
-    prior_auth: tuple[Segment, ...]  # line-level REF*G1 (837P)
-    notes: tuple[Segment, ...]
-    drug: Drug | None
-    segments: tuple[Segment, ...]
-    claim_dates: str = ""  # 837I: statement dates (DTP*434) when the line has no DTP*472
-    #: SV101 / SV202 split into components once (qualifier, code, modifiers 1-4, description)
-    proc: tuple[str, ...] = ()
-    is_institutional: bool = False
-
-    def _proc(self, sub: int) -> str:
-        return self.proc[sub - 1] if sub <= len(self.proc) else ""
-
-    @property
-    def qualifier(self) -> str:
-        return self._proc(1)
-
-    @property
-    def code(self) -> str:
-        """SV101-2 / SV202-2."""
-        proc = self.proc  # read by every edit of a drug line: inline, not through _proc
-        return proc[1] if len(proc) > 1 else ""
-
-    @property
-    def modifiers(self) -> tuple[str, ...]:
-        return tuple(m for m in self.proc[2:6] if m)
-
-    @property
-    def description(self) -> str:
-        """SV101-7 / SV202-7."""
-        return self._proc(7)
-
-    @property
-    def charge(self) -> str:
-        if self.sv is None:
-            return ""
-        return self.sv.get(3 if self.is_institutional else 2)
-
-    @property
-    def unit_basis(self) -> str:
-        if self.sv is None:
-            return ""
-        return self.sv.get(4 if self.is_institutional else 3)
-
-    @property
-    def units(self) -> str:
-        if self.sv is None:
-            return ""
-        return self.sv.get(5 if self.is_institutional else 4)
-
-    @property
-    def place_of_service(self) -> str:
-        return "" if self.sv is None or self.is_institutional else self.sv.get(5)
-
-    @property
-    def revenue_code(self) -> str:
-        return self.sv.get(1) if self.sv is not None and self.is_institutional else ""
-
-    @property
-    def dx_pointers(self) -> tuple[str, ...]:
-        if self.sv is None or self.is_institutional:
-            return ()
-        return tuple(p for p in self.sv.components(7) if p)
-
-    # the accessors below are read many times per line: Segment.get inlined
-
-    @property
-    def line_number(self) -> str:
-        if self.lx:
-            elements = self.lx.elements
-            return elements[1] if len(elements) > 1 else ""
-        return str(self.index)
-
-    @property
-    def line_control(self) -> str:
-        """REF*6R, the line item control number echoed in 277CA REF*FJ."""
-        if self.ref_6r:
-            elements = self.ref_6r.elements
-            return elements[2] if len(elements) > 2 else ""
-        return ""
-
-    @property
-    def service_date(self) -> str:
-        """The first date of DTP*472 (D8, or the start of RD8), else the claim's statement dates."""
-        raw = self.service_dates
-        return raw.split("-")[0] if raw else ""
-
-    @property
-    def service_dates(self) -> str:
-        if self.dtp_472:
-            elements = self.dtp_472.elements
-            return elements[3] if len(elements) > 3 else ""
-        return self.claim_dates
+#: what a claim read from text sets when it is first asked for one of them
+_LAZY = frozenset(("lines", "segments", "diagnoses", "prior_auth", "statement_dates"))
 
 
-@dataclass(frozen=True, slots=True)
 class Claim:
     """Loop 2300 with its hierarchy: billing provider (2000A), subscriber (2000B), patient
-    (2000C) and transaction header. ``segments`` runs from CLM to the claim's last segment."""
+    (2000C) and transaction header. ``segments`` runs from CLM to the claim's last segment.
+
+    A claim read from a file (a ``_LazyClaim`` until all of it is read) keeps its text; its
+    lines, segments and 2300 fields are set the first time they are asked for, and are plain
+    attributes after."""
+
+    __slots__ = ("file", "header", "provider", "subscriber", "patient", "sequence", "clm",
+                 "text", "span_dates", "lines", "segments", "diagnoses", "prior_auth",
+                 "statement_dates", "_head", "_marks", "_follows")
 
     file: str
     header: TransactionHeader
     provider: HlBlock
     subscriber: HlBlock
     patient: HlBlock | None
+    sequence: int  # 1-based position of the claim in its transaction
+    clm: Segment
+    #: the claim as it stood in the file (CLM .. its last terminator, line breaks kept); ''
+    #: for a claim built from values (a slim one)
+    text: str
+    #: first and last valid date of service, kept by :meth:`slim` (computed when empty)
+    span_dates: tuple[str, str]
+    lines: tuple[ServiceLine, ...]
     segments: tuple[Segment, ...]
     diagnoses: tuple[Diagnosis, ...]
     prior_auth: tuple[Segment, ...]  # 2300 REF*G1
     statement_dates: Segment | None  # 837I DTP*434
-    lines: tuple[ServiceLine, ...]
-    sequence: int  # 1-based position of the claim in its transaction
-    #: first and last valid date of service, kept by :meth:`slim` (computed when empty)
-    span_dates: tuple[str, str] = ("", "")
+    _head: Head | None  # the claim's text and 2300 loop, until they are read
+    _marks: list[int]
+    _follows: list[str | None]
+
+    def __init__(self, file: str, header: TransactionHeader, provider: HlBlock,
+                 subscriber: HlBlock, patient: HlBlock | None, segments: tuple[Segment, ...],
+                 diagnoses: tuple[Diagnosis, ...], prior_auth: tuple[Segment, ...],
+                 statement_dates: Segment | None, lines: tuple[ServiceLine, ...],
+                 sequence: int, span_dates: tuple[str, str] = ("", "")) -> None:
+        """A claim from its values (its segments, diagnoses and lines already read)."""
+        self.file = file
+        self.header = header
+        self.provider = provider
+        self.subscriber = subscriber
+        self.patient = patient
+        self.sequence = sequence
+        self.clm = segments[0]
+        self.text = ""
+        self.span_dates = span_dates
+        self.lines = lines
+        self.segments = segments
+        self.diagnoses = diagnoses
+        self.prior_auth = prior_auth
+        self.statement_dates = statement_dates
+        self._head = None
+        self._marks = []
+
+    @classmethod
+    def read(cls, file: str, header: TransactionHeader, provider: HlBlock, subscriber: HlBlock,
+             patient: HlBlock | None, clm: Segment, text: str, marks: list[int],
+             follows: list[str | None], regular: bool, sequence: int) -> Claim:
+        """A claim from its text (CLM first), where its LX segments begin in it (``marks``)
+        and the SV1/SV2 segment after each LX when known (``follows``); ``regular``: no empty
+        segment in the text (ordinals by counting)."""
+        claim = _new(_LazyClaim)
+        claim.file = file
+        claim.header = header
+        claim.provider = provider
+        claim.subscriber = subscriber
+        claim.patient = patient
+        claim.sequence = sequence
+        claim.clm = clm
+        claim.text = text
+        claim.span_dates = ("", "")
+        if regular:
+            claim._marks = marks
+            claim._follows = follows
+            claim._head = Head(clm, text, marks[0] if marks else len(text))
+        else:  # read segment by segment
+            head, lines = cut_at_lx(segments_of(text[clm.end - clm.start :], clm.end,
+                                                clm.ordinal, clm.delims))
+            claim._marks = []
+            claim._head = Head.of(clm, head)
+            claim.lines = tuple(ServiceLine.of(i, claim._head, segs)
+                                for i, segs in enumerate(lines, start=1))
+        return claim
+
+    def _read_lines(self, head: Head) -> tuple[ServiceLine, ...]:
+        marks = self._marks
+        if not marks:
+            return ()
+        delims = self.clm.delims
+        sep = delims.element
+        comp = delims.component
+        read = ServiceLine.read
+        out = []
+        index = 0
+        for sv in self._follows:  # one per LX
+            index += 1
+            if sv is None:  # the segment after LX is no SV1/SV2: read the line
+                out.append(read(index, head, None, False))
+                continue
+            elements = sv.split(sep)
+            inst = elements[0] == "SV2"
+            at = 2 if inst else 1
+            value = elements[at] if len(elements) > at else ""
+            out.append(read(index, head, tuple(value.split(comp)) if value else (), inst))
+        return tuple(out)
 
     def date_range(self) -> tuple[str, str]:
         """First and last valid CCYYMMDD of the lines (else the statement dates), or ''."""
@@ -310,31 +286,39 @@ class Claim:
             return self.span_dates
         dates = sorted(d for line in self.lines for d in line.service_dates.split("-")
                        if _valid_date(d))
-        if not dates and self.statement_dates is not None:
-            dates = sorted(d for d in self.statement_dates.get(3).split("-") if _valid_date(d))
+        statement = self.statement_dates
+        if not dates and statement is not None:
+            dates = sorted(d for d in statement.get(3).split("-") if _valid_date(d))
         return (dates[0], dates[-1]) if dates else ("", "")
 
-    def slim(self, keep_lines: frozenset[str] = frozenset()) -> "Claim":
+    def _last(self) -> Segment:
+        """The claim's last segment (built from the last piece of its text only)."""
+        head = self._head
+        if head is None:
+            return self.segments[-1]
+        lines = self.lines
+        if lines:
+            return lines[-1].segments[-1]
+        segs = head.segs()
+        return segs[-1] if segs else self.clm
+
+    def slim(self, keep_lines: frozenset[str] = frozenset()) -> Claim:
         """The claim without the segments the 277CA and reports no longer need (all but CLM
         and the last segment, and the lines not in ``keep_lines``): what a transaction holds
         until its SE when the outputs were streamed."""
-        segs = self.segments
-        return Claim(  # every field named (dataclasses.replace would look them up per call)
+        last = self._last()
+        return Claim(
             file=self.file, header=self.header, provider=self.provider.slim(),
             subscriber=self.subscriber.slim(),
             patient=self.patient.slim() if self.patient is not None else None,
-            segments=(segs[0], segs[-1]) if len(segs) > 1 else segs, diagnoses=(),
+            segments=(self.clm, last) if last is not self.clm else (self.clm,), diagnoses=(),
             prior_auth=self.prior_auth, statement_dates=self.statement_dates,
-            lines=tuple(ln for ln in self.lines if ln.line_number in keep_lines),
+            lines=tuple(ln.detach() for ln in self.lines if ln.line_number in keep_lines),
             sequence=self.sequence, span_dates=self.date_range())
 
     @property
     def envelope(self) -> Envelope:
         return self.header.envelope
-
-    @property
-    def clm(self) -> Segment:
-        return self.segments[0]
 
     @property
     def clm01(self) -> str:
@@ -374,4 +358,85 @@ class Claim:
 
     @property
     def span(self) -> tuple[int, int]:
-        return (self.segments[0].start, self.segments[-1].end)
+        if self._marks:  # read regular: the text ends with the last segment's terminator
+            return (self.clm.start, self.clm.start + len(self.text))
+        return (self.clm.start, self._last().end)
+
+    def __repr__(self) -> str:
+        return f"Claim(clm01={self.clm01!r}, sequence={self.sequence!r}, file={self.file!r})"
+
+
+
+class _LazyClaim(Claim):
+    """A claim not read yet: asking for a field it has not set reads it (``__getattr__``
+    runs only then); read whole, it becomes a plain ``Claim`` (whose attribute reads the
+    interpreter keeps fast: a class with ``__getattr__`` loses that)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> object:
+        head = _head_of(self) if name in _LAZY else None
+        if head is None:  # not a lazy field, or an object being unpickled
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        if name == "lines":
+            self.lines = self._read_lines(head)
+        elif name == "segments":
+            built = [head.clm, *head.segs()]
+            for line in self.lines:
+                built.extend(line.segments)
+            self.segments = tuple(built)
+            self.diagnoses = head.dx()
+            fields = head.read()
+            self.prior_auth = tuple(fields.prior_auth)
+            self.statement_dates = fields.statement
+            self._head = None  # everything is read: the pieces are no longer needed
+            object.__setattr__(self, "__class__", Claim)  # read whole: plain reads from now
+        elif name == "diagnoses":
+            self.diagnoses = head.dx()
+        else:
+            fields = head.read()
+            self.prior_auth = tuple(fields.prior_auth)
+            self.statement_dates = fields.statement
+        return object.__getattribute__(self, name)
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[object, ...]:
+        getattr(self, "segments")  # pickled read (as a Claim)
+        return object.__reduce_ex__(self, protocol)
+
+
+_new = object.__new__
+
+
+def _head_of(claim: Claim) -> Head | None:
+    try:
+        head: Head | None = object.__getattribute__(claim, "_head")
+    except AttributeError:
+        return None
+    return head
+
+
+@dataclass
+class _ClaimFields:
+    file: str
+    header: TransactionHeader
+    provider: HlBlock
+    subscriber: HlBlock
+    patient: HlBlock | None
+    segments: tuple[Segment, ...]
+    diagnoses: tuple[Diagnosis, ...]
+    prior_auth: tuple[Segment, ...]
+    statement_dates: Segment | None
+    lines: tuple[ServiceLine, ...]
+    sequence: int
+    span_dates: tuple[str, str] = ("", "")
+
+
+@dataclass
+class _BlockFields:
+    segments: tuple[Segment, ...]
+
+
+# dataclasses.fields() and dataclasses.replace() work on these values as they did when they
+# were dataclasses: the fields are their constructors' arguments, read back as attributes
+setattr(Claim, "__dataclass_fields__", _ClaimFields.__dataclass_fields__)  # noqa: B010
+setattr(HlBlock, "__dataclass_fields__", _BlockFields.__dataclass_fields__)  # noqa: B010

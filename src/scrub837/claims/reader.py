@@ -10,10 +10,10 @@ Items, in file order:
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from scrub837.claims._build import build_claim
 from scrub837.claims.model import Claim, Envelope, HlBlock, TransactionHeader
 from scrub837.findings import Finding, Location, Severity, Stc
 from scrub837.x12.envelope import (
@@ -22,7 +22,14 @@ from scrub837.x12.envelope import (
     EnvelopeState,
     envelope_finding,
 )
-from scrub837.x12.lexer import DEFAULT_MAX_SEGMENT, Lexer, Segment, X12SyntaxError
+from scrub837.x12.lexer import (
+    DEFAULT_MAX_SEGMENT,
+    Lexer,
+    Scan,
+    Segment,
+    X12SyntaxError,
+    segments_of,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,32 +72,48 @@ PRE_ERRATA_RULE = "X12_VERSION_PRE_ERRATA"
 
 
 _ENVELOPE_IDS = frozenset(("SE", "ST", "GE", "IEA", "GS", "ISA"))
+#: the segments the reader is told about one by one; the others arrive as text
+_KEYS = _ENVELOPE_IDS | {"HL", "CLM"}
+_MARKS = frozenset(("LX",))  # where a claim's lines begin
+_FOLLOW = frozenset(("SV1", "SV2"))  # a line's procedure, read with its LX
 
 
 class _Transaction:
-    """Mutable state of the 837 transaction being read (internal)."""
+    """Mutable state of the 837 transaction being read (internal). Its open loop (the header,
+    an HL block or a claim) gathers its text in ``parts``."""
 
     def __init__(self, envelope: Envelope, supported: bool, problem: Finding | None) -> None:
         self.envelope = envelope
         self.supported = supported
         self.findings: list[Finding] = [problem] if problem else []
-        self.header_segs: list[Segment] = [envelope.st]
+        self.parts: list[str] = []  # text of the open block or claim
+        self.header_parts: list[str] = []  # text of the header (ST .. the first HL)
         self.header: TransactionHeader | None = None
-        self.block: list[Segment] | None = None  # the HL block being read
+        self.block: Segment | None = None  # the HL of the block being read
         self.block_level = ""
         self.provider: HlBlock | None = None
         self.subscriber: HlBlock | None = None
         self.patient: HlBlock | None = None
-        self.claim: list[Segment] | None = None
+        self.claim: Segment | None = None  # the CLM of the claim being read
+        self.claim_len = 0  # characters of the claim's text so far
+        self.marks: list[int] = []  # where its LX segments begin in its text
+        self.follows: list[str | None] = []  # the SV1/SV2 after each LX, when it is next
+        self.regular = True  # its text has no empty segment
         self.claims = 0
 
 
 class ClaimReader:
     """Feed chunks of an 837 file; collect :data:`Item` values."""
 
-    def __init__(self, name: str = "", *, max_segment: int = DEFAULT_MAX_SEGMENT) -> None:
+    def __init__(self, name: str = "", *, max_segment: int = DEFAULT_MAX_SEGMENT,
+                 lazy: bool = False) -> None:
+        """``lazy``: claims keep their text and are read when their fields are asked for (a
+        reader of a few fields: ``read_claims``, ``extract``); else each claim is read whole
+        as it closes, while its text is fresh (a scrub reads every field)."""
         self.name = name
-        self._lexer = Lexer(max_segment=max_segment)
+        self._lazy = lazy
+        self._lexer = Lexer(max_segment=max_segment, keys=_KEYS, marks=_MARKS,
+                            follow=_FOLLOW)
         self._env = EnvelopeState(file=name)
         self._txn: _Transaction | None = None
         self._failed = False
@@ -114,11 +137,11 @@ class ClaimReader:
             return []
         out: list[Item] = []
         try:
-            segments = self._lexer.feed(data)
+            scans = self._lexer.scan(data)
         except X12SyntaxError as exc:
             self._fail(out, exc.message, exc.segment, exc.offset)
             return out
-        self._consume(segments, out)
+        self._consume(scans, out)
         self._flush_envelope(out)
         return out
 
@@ -127,7 +150,7 @@ class ClaimReader:
             return []
         out: list[Item] = []
         try:
-            self._consume(self._lexer.close(), out)
+            self._consume(self._lexer.close_scan(), out)
         except X12SyntaxError as exc:
             self._fail(out, exc.message, exc.segment, exc.offset)
             return out
@@ -158,25 +181,61 @@ class ClaimReader:
         if self._env.findings:
             out.append(EnvelopeProblem(tuple(self._env.take())))
 
-    def _consume(self, segments: list[Segment], out: list[Item]) -> None:
-        """The hot loop: most segments only join the open claim, HL block or header."""
+    def _consume(self, scans: list[Scan], out: list[Item]) -> None:
+        """The hot loop: only envelope, HL and CLM segments come one by one; the text between
+        them joins the open claim, HL block or header as it is."""
         envelope_ids = _ENVELOPE_IDS
-        for seg in segments:
-            sid = seg[3][0]
-            txn = self._txn
-            if txn is not None and sid not in envelope_ids:
-                if not txn.supported:
+        for scan in scans:
+            text = scan.text
+            base = scan.offset
+            cur = 0  # text before ``cur`` is placed
+            before = scan.ordinal  # the ordinal of the segment before ``cur``
+            for lead, seg in scan.keys:
+                if lead > cur:
+                    self._place(scan, cur, lead, before, out)
+                sid = seg[3][0]
+                txn = self._txn
+                if txn is not None and sid not in envelope_ids:  # HL or CLM
+                    if txn.supported:
+                        self._body(txn, seg, sid, out)
+                    cur = seg[1] - base  # the loop's text begins with it
+                    before = seg[0] - 1
                     continue
-                if sid == "HL" or sid == "CLM":
-                    self._body(txn, seg, out)
-                elif txn.claim is not None:
-                    txn.claim.append(seg)
-                elif txn.block is not None:
-                    txn.block.append(seg)
-                elif txn.header is None:
-                    txn.header_segs.append(seg)
-                continue
-            self._on_envelope(seg, sid, txn, out)
+                self._on_envelope(seg, sid, txn, out)
+                cur = seg[2] - base
+                before = seg[0]
+            if cur < len(text):
+                self._place(scan, cur, len(text), before, out)
+
+    def _place(self, scan: Scan, start: int, end: int, before: int, out: list[Item]) -> None:
+        """``scan.text[start:end]`` (whole segments after segment ``before``) joins the open
+        loop; outside a transaction each of its segments is a problem."""
+        txn = self._txn
+        text = scan.text
+        if txn is None:
+            for seg in segments_of(text[start:end], scan.offset + start, before, scan.delims):
+                self._on_envelope(seg, seg.elements[0], None, out)
+            return
+        if not txn.supported:
+            return
+        piece = text[start:end] if start or end < len(text) else text
+        if txn.claim is not None:
+            marks = scan.marks
+            if marks:
+                lo = bisect_left(marks, start)
+                hi = bisect_left(marks, end, lo)
+                if hi > lo:
+                    shift = txn.claim_len - start
+                    txn.marks.extend([m + shift for m in marks[lo:hi]])
+                    txn.follows.extend(scan.follows[lo:hi])
+            txn.claim_len += end - start
+            if not scan.regular:
+                txn.regular = False
+        elif txn.block is None:
+            if txn.header is None:
+                txn.header_parts.append(piece)
+            return  # else no loop is open (cannot happen after an HL or CLM)
+        txn.parts.append(piece)
 
     def _on_envelope(self, seg: Segment, sid: str, txn: "_Transaction | None",
                      out: list[Item]) -> None:
@@ -267,32 +326,35 @@ class ClaimReader:
             "X12_STRUCTURE", message, seg, file=self.name, isa13=env.isa13, gs06=env.gs06,
             st02=env.st02, fix="fix the loop structure of the 837"))
 
-    def _body(self, txn: _Transaction, seg: Segment, out: list[Item]) -> None:
-        sid = seg.elements[0]
+    def _header(self, txn: _Transaction) -> TransactionHeader:
+        st = txn.envelope.st
+        text = "".join(txn.header_parts)
+        txn.header_parts = []
+        return TransactionHeader(txn.envelope,
+                                 (st, *segments_of(text, st.end, st.ordinal, st.delims)))
+
+    def _body(self, txn: _Transaction, seg: Segment, sid: str, out: list[Item]) -> None:
+        self._finish_claim(txn, out)
+        self._finish_block(txn)
         if sid == "HL":
-            self._finish_claim(txn, out)
-            self._finish_block(txn)
             if txn.header is None:
-                txn.header = TransactionHeader(txn.envelope, tuple(txn.header_segs))
-            txn.block = [seg]
+                txn.header = self._header(txn)
+            txn.block = seg
             txn.block_level = seg.get(3)
             return
-        if sid == "CLM":
-            self._finish_claim(txn, out)
-            self._finish_block(txn)
-            txn.claim = [seg]
-            return
-        if txn.claim is not None:
-            txn.claim.append(seg)
-        elif txn.block is not None:
-            txn.block.append(seg)
-        elif txn.header is None:
-            txn.header_segs.append(seg)
+        txn.claim = seg  # CLM
+        txn.claim_len = 0
+        txn.marks = []
+        txn.follows = []
+        txn.regular = True
 
     def _finish_block(self, txn: _Transaction) -> None:
-        if txn.block is None:
+        hl = txn.block
+        if hl is None:
             return
-        block = HlBlock(tuple(txn.block))
+        parts = txn.parts
+        block = HlBlock.read(hl, parts[0] if len(parts) == 1 else "".join(parts))
+        txn.parts = []
         level = txn.block_level
         txn.block = None
         if level == "20":
@@ -311,17 +373,24 @@ class ClaimReader:
             self._structure(txn, block.hl, f"HL03 {level!r} is not 20, 22 or 23")
 
     def _finish_claim(self, txn: _Transaction, out: list[Item]) -> None:
-        segs = txn.claim
-        if segs is None:
+        clm = txn.claim
+        if clm is None:
             return
         txn.claim = None
+        parts = txn.parts
+        txn.parts = []
         if txn.header is None or txn.provider is None or txn.subscriber is None:
-            self._structure(txn, segs[0], "CLM is not under a billing provider (HL 20) and "
+            self._structure(txn, clm, "CLM is not under a billing provider (HL 20) and "
                             "subscriber (HL 22)")
             return
         txn.claims += 1
-        out.append(build_claim(
-            self.name, txn.header, txn.provider, txn.subscriber, txn.patient, segs, txn.claims))
+        claim = Claim.read(
+            self.name, txn.header, txn.provider, txn.subscriber, txn.patient, clm,
+            parts[0] if len(parts) == 1 else "".join(parts), txn.marks, txn.follows,
+            txn.regular, txn.claims)
+        if not self._lazy:
+            claim.segments  # noqa: B018  (reads it whole: every line, the 2300 loop)
+        out.append(claim)
 
     def _end(self, txn: _Transaction, se: Segment | None, own: list[Finding],
              out: list[Item]) -> None:
@@ -330,15 +399,15 @@ class ClaimReader:
             self._finish_block(txn)
         header = txn.header
         if header is None and txn.supported:
-            header = TransactionHeader(txn.envelope, tuple(txn.header_segs))
+            header = self._header(txn)
         out.append(TransactionEnd(txn.envelope, header, se, txn.claims,
                                   tuple(txn.findings + own), txn.supported))
         self._txn = None
 
 
-def iter_items(chunks: Iterable[bytes], name: str = "") -> Iterator[Item]:
+def iter_items(chunks: Iterable[bytes], name: str = "", *, lazy: bool = False) -> Iterator[Item]:
     """Read every item from an iterable of byte chunks."""
-    reader = ClaimReader(name)
+    reader = ClaimReader(name, lazy=lazy)
     for chunk in chunks:
         yield from reader.feed(chunk)
     yield from reader.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -17,11 +16,8 @@ from scrub837.commands._inputs import (
     input_problem,
     open_input,
 )
-from scrub837.claims.extract import line_record
+from scrub837.claims._extract_json import LineEncoder
 from scrub837.claims.reader import ReadFailure, TransactionEnd
-
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # one encoder for the run
-
 
 def register(sub: "argparse._SubParsersAction[Any]") -> None:
     p = sub.add_parser("extract", help="print every drug line as JSON (one object per line)",
@@ -54,8 +50,15 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             stderr.write(f"scrub837 extract: {exc}; drug lines are J-codes only\n")
             data = None
 
+        drugs: dict[str, bool] = {}  # a file's codes repeat
+
         def is_drug(code: str) -> bool:
-            return code.startswith("J") or (data is not None and data.priced(code))
+            found = drugs.get(code)
+            if found is None:
+                found = code.startswith("J") or (data is not None and data.priced(code))
+                if len(drugs) < 65536:
+                    drugs[code] = found
+            return found
     code = EXIT_OK
     for name in args.files:  # an input that cannot be opened is its own failure; the rest go on
         why = input_problem(name)
@@ -76,13 +79,17 @@ def _extract(name: str, is_drug: Callable[[str], bool], args: argparse.Namespace
     shown = display_name(name)
     transactions = 0
     code = EXIT_OK
+    encoder = LineEncoder(show_phi=args.show_phi)
+    encode = encoder.encode
+    every = args.all_lines
     with open_input(name) as stream:
-        for item in iter_items(stream, shown):
+        for item in iter_items(stream, shown, lazy=True):
             if isinstance(item, Claim):
-                for line in item.lines:
-                    if args.all_lines or is_drug(line.code):
-                        record = line_record(item, line, show_phi=args.show_phi)
-                        stdout.write(_ENCODE(record) + "\n")
+                records = [encode(item, line) for line in item.lines
+                           if every or is_drug(line.code)]
+                if records:
+                    records.append("")
+                    stdout.write("\n".join(records))
             elif isinstance(item, TransactionEnd):
                 if item.supported:
                     transactions += 1

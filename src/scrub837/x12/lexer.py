@@ -10,70 +10,19 @@ Feeding a file one byte at a time gives exactly the segments that feeding it who
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any
+
+from scrub837.x12.scan import Scan, scan_each, scan_regular, segments_of
+from scrub837.x12.segment import Delimiters, Segment, X12SyntaxError, too_long
+
+__all__ = ["DEFAULT_MAX_SEGMENT", "Delimiters", "Lexer", "Scan", "Segment", "X12SyntaxError",
+           "isa_length", "iter_segments_bytes", "parse_isa", "segments_of"]
 
 ISA_LENGTH = 106
 ISA_MAX_LENGTH = 512  # an unpadded or overpadded ISA is read by its separators, up to this
 DEFAULT_MAX_SEGMENT = 1 << 20  # 1 MiB: no legal 837 segment comes near this
 _LINE_BREAKS = "\r\n"
 _BOM = "\xef\xbb\xbf"  # UTF-8 byte-order mark, decoded as Latin-1
-
-
-class Delimiters(NamedTuple):
-    element: str
-    component: str
-    repetition: str
-    segment: str
-
-
-class Segment(NamedTuple):
-    """One segment. ``elements[0]`` is the segment id; ``span`` is ``[start, end)`` in bytes,
-    the end including the terminator."""
-
-    ordinal: int
-    start: int
-    end: int
-    elements: tuple[str, ...]
-    delims: Delimiters
-
-    @property
-    def id(self) -> str:
-        return self.elements[0]
-
-    def get(self, index: int) -> str:
-        """Element ``index`` (1-based as in the guide: ``get(1)`` is SV101), '' when absent."""
-        elements = self.elements
-        return elements[index] if index < len(elements) else ""
-
-    def comp(self, index: int, sub: int) -> str:
-        """Component ``sub`` (1-based) of element ``index``: ``comp(1, 2)`` is SV101-2."""
-        value = self.get(index)
-        if not value:
-            return ""
-        parts = value.split(self.delims.component)
-        return parts[sub - 1] if sub - 1 < len(parts) else ""
-
-    def components(self, index: int) -> list[str]:
-        value = self.get(index)
-        return value.split(self.delims.component) if value else []
-
-    def text(self) -> str:
-        """The segment as it stood in the file, without terminator."""
-        return self.delims.element.join(self.elements)
-
-
-class X12SyntaxError(Exception):
-    """The input cannot be read as X12 from this point on."""
-
-    def __init__(self, message: str, *, offset: int, segment: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.offset = offset
-        self.segment = segment
-
-    def __str__(self) -> str:
-        where = f"segment {self.segment}" if self.segment else "start of file"
-        return f"{where} (byte {self.offset}): {self.message}"
 
 
 def _describe_start(text: str) -> str:
@@ -146,11 +95,24 @@ class Lexer:
     ``close()`` returns nothing more and raises when the input ends inside a segment."""
 
     def __init__(self, *, max_segment: int = DEFAULT_MAX_SEGMENT,
-                 only: frozenset[str] | None = None) -> None:
+                 only: frozenset[str] | None = None, keys: frozenset[str] | None = None,
+                 marks: frozenset[str] = frozenset(),
+                 follow: frozenset[str] = frozenset()) -> None:
         """``only``: build segments with these ids only; the others are counted (their
-        ordinals stay exact) but not split into elements (a fast scan for envelopes)."""
+        ordinals stay exact) but not split into elements (a fast scan for envelopes).
+        ``keys``: a scanning lexer, read with :meth:`scan` and :meth:`close_scan`, answering
+        :class:`Scan` values in which only the segments with these ids are built, and
+        where the segments with ids in ``marks`` begin is noted (with the text of the
+        segment after a mark when its id is in ``follow``). ``only`` and ``keys`` must
+        hold ``IEA`` (after it the next ISA chooses the delimiters)."""
+        for ids in (only, keys):
+            if ids is not None and "IEA" not in ids:
+                raise ValueError("the ids must include IEA")
         self._max_segment = max_segment
         self._only = only
+        self._keys = keys
+        self._marks = marks
+        self._follow = follow
         self._pending: list[str] = []  # text after the last terminator, not yet a segment
         self._pending_len = 0
         self._offset = 0  # byte offset of the first pending character
@@ -182,11 +144,35 @@ class Lexer:
         return self._delims
 
     def feed(self, data: bytes) -> list[Segment]:
+        """The segments completed by ``data``."""
+        if self._keys is not None:
+            raise TypeError("a scanning lexer is read with scan()")
+        return self._feed(data)
+
+    def scan(self, data: bytes) -> list[Scan]:
+        """The scans of the whole segments completed by ``data`` (a scanning lexer)."""
+        if self._keys is None:
+            raise TypeError("scan() needs a lexer made with keys=")
+        return self._feed(data)
+
+    def close(self) -> list[Segment]:
+        """Nothing more, or the last IEA without a terminator; raises when the input ends
+        inside a segment."""
+        if self._keys is not None:
+            raise TypeError("a scanning lexer is closed with close_scan()")
+        return self._close()
+
+    def close_scan(self) -> list[Scan]:
+        if self._keys is None:
+            raise TypeError("close_scan() needs a lexer made with keys=")
+        return self._close()
+
+    def _feed(self, data: bytes) -> list[Any]:
         if not data:
             return []
         self._seen_any = True
         text = data.decode("latin-1")
-        out: list[Segment] = []
+        out: list[Any] = []
         if self._delims is None:
             self._pending.append(text)
             self._pending_len += len(text)
@@ -205,8 +191,8 @@ class Lexer:
         self._split(buf, out)
         return out
 
-    def close(self) -> list[Segment]:
-        out: list[Segment] = []
+    def _close(self) -> list[Any]:
+        out: list[Any] = []
         if self._delims is None:
             self._seek_isa(out, final=True)
         rest = "".join(self._pending)
@@ -217,8 +203,13 @@ class Lexer:
             self._ordinal += 1
             self.notices.append((self._ordinal, start, "the last segment (IEA) has no segment "
                                  "terminator; read as complete"))
-            out.append(Segment(self._ordinal, start, start + len(stripped),
-                               tuple(stripped.split(self._delims.element)), self._delims))
+            seg = Segment(self._ordinal, start, start + len(stripped),
+                          tuple(stripped.split(self._delims.element)), self._delims)
+            if self._keys is not None:
+                out.append(Scan(stripped, start, self._ordinal - 1, self._delims, [(0, seg)], [],
+                                [], False))
+            else:
+                out.append(seg)
             self._pending = []
             return out
         if stripped:
@@ -238,15 +229,10 @@ class Lexer:
 
     def _check_pending_size(self) -> None:
         if self._pending_len > self._max_segment:
-            raise X12SyntaxError(
-                f"a segment is longer than {self._max_segment} bytes (no segment terminator "
-                f"{self._delims.segment if self._delims else ''!r} within that length); no 837 "
-                "segment comes near this",
-                offset=self._offset,
-                segment=self._ordinal + 1,
-            )
+            raise too_long(self._max_segment, self._delims.segment if self._delims else "",
+                           self._offset, self._ordinal + 1)
 
-    def _seek_isa(self, out: list[Segment], *, final: bool) -> None:
+    def _seek_isa(self, out: list[Any], *, final: bool) -> None:
         buf = "".join(self._pending)
         lead = len(buf) - len(buf.lstrip(" \t\r\n"))
         body = buf[lead:]
@@ -288,7 +274,19 @@ class Lexer:
         self._pending_len = 0
         self._split(body, out)
 
-    def _split(self, buf: str, out: list[Segment]) -> None:
+    def _split(self, buf: str, out: list[Any]) -> None:
+        keys = self._keys
+        if keys is not None:
+            self._scan(buf, out, keys)
+            return
+        only = self._only
+        if only is not None:  # envelopes only: a scan whose keys are the segments asked for
+            self._scan(buf, out, only, as_segments=True)
+            return
+        self._split_all(buf, out)
+
+    def _split_all(self, buf: str, out: list[Any]) -> None:
+        """Every segment of ``buf`` built (the public :meth:`feed`)."""
         delims = self._delims
         assert delims is not None
         term = delims.segment
@@ -301,7 +299,6 @@ class Lexer:
         append = out.append
         new = tuple.__new__
         limit = self._max_segment
-        only = self._only
         for i, part in enumerate(parts):
             seg_start = pos
             size = len(part)
@@ -324,10 +321,6 @@ class Lexer:
                 if not part:
                     continue
             ordinal += 1
-            if only is not None:
-                cut = part.find(sep, 0, 4)
-                if (part[:cut] if cut > 0 else part) not in only:
-                    continue
             elements = tuple(part.split(sep))
             append(new(Segment, (ordinal, seg_start, pos, elements, delims)))
             if part[0] == "I" and elements[0] == "IEA":
@@ -346,6 +339,48 @@ class Lexer:
         self._pending_len = len(last)
         self._check_pending_size()
 
+    def _scan(self, buf: str, out: list[Any], keys: frozenset[str], *,
+              as_segments: bool = False) -> None:
+        """One :class:`Scan` of the whole segments of ``buf``: the segments whose id is in
+        ``keys`` built, the others left as text. Regular text (no segment longer than the
+        bound, no empty segment) is scanned by one regular expression; anything else
+        segment by segment, with the same answers."""
+        delims = self._delims
+        assert delims is not None
+        term = delims.segment
+        cut = buf.rfind(term) + 1
+        text = buf[:cut] if cut < len(buf) else buf
+        marks = self._marks if keys is self._keys else frozenset()
+        found = None
+        if cut and len(text) <= self._max_segment:
+            found = scan_regular(text, self._offset, self._ordinal, delims, keys, marks,
+                                 self._follow)
+        if found is None:
+            scan, stop, self._ordinal = scan_each(text, self._offset, self._ordinal, delims,
+                                                  keys, marks, self._max_segment)
+        else:
+            scan, self._ordinal = found
+            stop = scan.keys[-1][1].end - scan.offset if (
+                scan.keys and scan.keys[-1][1][3][0] == "IEA") else -1
+        if as_segments:  # the ``only`` lexer
+            out.extend(seg for _, seg in scan.keys)
+        elif text:
+            out.append(scan)
+        if stop >= 0:  # an IEA: the next interchange may choose other delimiters
+            last_seg = scan.keys[-1][1]
+            self._ordinal = last_seg.ordinal
+            self._offset = last_seg.end
+            self._delims = None
+            rest = buf[stop:]
+            self._pending = [rest]
+            self._pending_len = len(rest)
+            self._seek_isa(out, final=False)
+            return
+        last = buf[cut:]
+        self._offset += cut
+        self._pending = [last] if last else []
+        self._pending_len = len(last)
+        self._check_pending_size()
 
 def iter_segments_bytes(data: bytes) -> list[Segment]:
     """All segments of a complete in-memory input (raises :class:`X12SyntaxError`)."""
