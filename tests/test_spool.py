@@ -124,3 +124,14 @@ def test_a_full_disk_while_spooling_is_an_error_for_that_file_and_keeps_the_inpu
     assert str(src) in str(caught.value) and "No space left" in str(caught.value)
     assert src.read_bytes() == before
     assert list((tmp_path / "out").iterdir()) == []  # no half-written output left behind
+
+
+def test_seen_keys_stay_exact_for_their_keys_while_the_tables_grow() -> None:
+    """40,000 keys past the limit grow every one of the 256 tables (64 slots, grown when 4/5
+    full) several times: none is taken for another, and every one is found again."""
+    seen = SeenKeys(limit=10)
+    keys = [f"CLM{i:08d}" for i in range(40_000)]
+    assert not any(seen.add(k) for k in keys)
+    assert min(len(t) for t in seen._low) > 64  # every table grew
+    assert all(seen.add(k) for k in keys)
+    assert not any(seen.add(f"NEW{i:08d}") for i in range(1000))
