@@ -7,6 +7,7 @@ and its rule, modifiers, units, date of service, the 2410 NDC and quantity). The
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -91,3 +92,18 @@ class DrugLine:
                 self.quantity = number(quantity)
                 unit = elements[5] if n > 5 else ""  # Drug.unit: CTP05-1
                 self.ctp_unit = unit.split(ctp.delims.component)[0] if unit else ""
+
+
+def by_code_and_date(drugs: Iterable[DrugLine], *, span: bool = False,
+                     ) -> dict[tuple[str, str], list[DrugLine]]:
+    """Drug lines grouped by code and date of service (the first day, or with ``span`` the
+    whole ``DTP*472`` text, so a date span is its own group), in the order they came."""
+    groups: dict[tuple[str, str], list[DrugLine]] = {}
+    for drug in drugs:
+        key = (drug.code, drug.dates if span else drug.service_date)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [drug]
+        else:
+            group.append(drug)
+    return groups

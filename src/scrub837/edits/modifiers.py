@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scrub837.claims.model import Claim, ServiceLine
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
-from scrub837.edits._lines import DrugLine
+from scrub837.edits._lines import by_code_and_date
 
 
 def _mod_element(line: ServiceLine, modifier: str) -> str:
@@ -19,18 +19,11 @@ def _mod_element(line: ServiceLine, modifier: str) -> str:
 def jw_jz(claim: Claim, ctx: EditContext) -> list[Hit]:
     settings = ctx.rulebook.settings
     out: list[Hit] = []
-    groups: dict[tuple[str, str], list[DrugLine]] = {}
     for drug in ctx.drugs:
-        key = (drug.code, drug.service_date)
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [drug]
-        else:
-            group.append(drug)
         mods = drug.modifiers
         if "JW" in mods and "JZ" in mods:
             out.append(Hit("MOD_JW_JZ_BOTH", drug.line, element=_mod_element(drug.line, "JZ")))
-    for lines in groups.values():
+    for lines in by_code_and_date(ctx.drugs).values():
         rule = lines[0].rule  # the rule of the group's code
         if rule is None:
             continue
