@@ -23,7 +23,12 @@ from lxml.builder import E
 
 from scrub837.claims.model import Claim, HlBlock
 from scrub837.findings import Finding
-from scrub837.outputs._html_text import findings_html, segment_cell_html
+from scrub837.outputs._html_text import (
+    MARK_TITLE,
+    cell_pieces,
+    findings_html,
+    segment_cell_html,
+)
 from scrub837.verdicts.results import ClaimResult, dollars
 from scrub837.x12.lexer import Segment
 
@@ -119,41 +124,14 @@ def _segment_cell(seg: Segment, findings: list[Finding], private: bool) -> etree
         return td
     cell = E.td({"class": "seg"})
     last: etree._Element | None = None
-
-    def text(value: str) -> None:
-        nonlocal last
-        if last is None:
+    for value, kind in cell_pieces(values, marks, sep, comp, seg.delims.segment):
+        if kind is not None:
+            last = E.mark(value, {"class": kind, "title": MARK_TITLE})
+            cell.append(last)
+        elif last is None:
             cell.text = (cell.text or "") + value
         else:
             last.tail = (last.tail or "") + value
-
-    def marked(value: str, kind: str) -> None:
-        nonlocal last
-        mk = E.mark(value or "\u2205", {"class": kind, "title": "the element this finding is about"})
-        cell.append(mk)
-        last = mk
-
-    for i, value in enumerate(values):
-        if i:
-            text(sep)
-        if (i, 0) in marks:
-            marked(value, marks[(i, 0)])
-            continue
-        subs = [k for (ei, k) in marks if ei == i and k]
-        if subs:
-            parts = value.split(comp)
-            while len(parts) < max(subs):
-                parts.append("")
-            for j, part in enumerate(parts, start=1):
-                if j > 1:
-                    text(comp)
-                if (i, j) in marks:
-                    marked(part, marks[(i, j)])
-                else:
-                    text(part)
-            continue
-        text(value)
-    text(seg.delims.segment)
     return cell
 
 

@@ -11,6 +11,7 @@ character); the attribute values here are constants.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from html import escape
 
 from scrub837.findings import Finding
@@ -19,6 +20,7 @@ from scrub837.findings import Finding
 INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MARK_TITLE = "the element this finding is about"
+EMPTY_MARK = "\u2205"  # shown for a marked element or component that is empty
 
 
 def text(value: str) -> str:
@@ -72,29 +74,37 @@ def segment_cell_html(values: list[str], marks: dict[tuple[int, int], str], sep:
         return None
     pieces = ['<td class="seg">']
     put = pieces.append
-    for i, value in enumerate(values):
-        if i:
-            put(text(sep))
-        kind = marks.get((i, 0))
-        if kind is not None:
-            put(f'<mark class="{kind}" title="{MARK_TITLE}">{text(value or chr(0x2205))}</mark>')
-            continue
-        subs = [k for (ei, k) in marks if ei == i and k]
-        if subs:
-            parts = value.split(comp)
-            while len(parts) < max(subs):
-                parts.append("")
-            for j, part in enumerate(parts, start=1):
-                if j > 1:
-                    put(text(comp))
-                kind = marks.get((i, j))
-                if kind is not None:
-                    put(f'<mark class="{kind}" title="{MARK_TITLE}">'
-                        f"{text(part or chr(0x2205))}</mark>")
-                else:
-                    put(text(part))
-            continue
-        put(text(value))
-    put(text(end))
+    for value, kind in cell_pieces(values, marks, sep, comp, end):
+        if kind is None:
+            put(text(value))
+        else:
+            put(f'<mark class="{kind}" title="{MARK_TITLE}">{text(value)}</mark>')
     put("</td>")
     return "".join(pieces)
+
+
+def cell_pieces(values: list[str], marks: dict[tuple[int, int], str], sep: str, comp: str,
+                end: str) -> Iterator[tuple[str, str | None]]:
+    """A marked segment's text in pieces, each with the kind of its mark (``reject``/``warn``)
+    or None: what both renderers of a segment cell (text here, lxml in ``_html_claim``) write.
+    A marked empty element or component is shown as the empty-set sign."""
+    for i, value in enumerate(values):
+        if i:
+            yield sep, None
+        kind = marks.get((i, 0))
+        if kind is not None:
+            yield value or EMPTY_MARK, kind
+            continue
+        subs = [k for (ei, k) in marks if ei == i and k]
+        if not subs:
+            yield value, None
+            continue
+        parts = value.split(comp)
+        while len(parts) < max(subs):
+            parts.append("")
+        for j, part in enumerate(parts, start=1):
+            if j > 1:
+                yield comp, None
+            kind = marks.get((i, j))
+            yield (part or EMPTY_MARK, kind) if kind is not None else (part, None)
+    yield end, None
