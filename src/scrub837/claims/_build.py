@@ -8,6 +8,7 @@ the segment before the next LX); each piece is read here when it is first asked 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -221,3 +222,89 @@ def read_lines_text(text: str, offset: int, ordinal: int,
     if segs:
         out.append((segs, LineFields(sv, dtp, ref_6r, auth, notes, lin, ctp, drug_refs)))
     return out
+
+
+
+
+class PlainScan(NamedTuple):
+    """What a claim without drug lines is checked and written from, found in its text by
+    one regular-expression search, without building its segments (:func:`scan_plain`)."""
+
+    dtps: list[str]  # the text of every DTP of the claim, in order
+    #: each line's SV102 / SV203 ('' without it); None when a line's SV1/SV2 is not the
+    #: segment right after its LX (then the lines are read)
+    charges: list[str] | None
+    controls: list[str]  # REF02 of every REF*6R of the claim (those of its lines among them)
+    dates: list[str | None]  # each line's DTP*472 DTP03 (None without one)
+    segment_count: int  # the claim's segments
+    gap: int  # characters between the CLM's terminator and the next segment
+    last: Segment  # the claim's last segment, as the reader builds it
+
+
+_WHITE = re.compile("[ \r\n]*")
+_PLAIN: dict[tuple[str, str], re.Pattern[str]] = {}
+
+
+def _plain_pattern(sep: str, term: str) -> re.Pattern[str]:
+    """At a segment's start (after a terminator and line breaks): an LX (group 1), a DTP
+    (group 2: its text), a REF*6R (group 3: its REF02), or a LIN, NM1 or SVD (group 4),
+    which open the loops inside a line (2410, 2420, 2430)."""
+    found = _PLAIN.get((sep, term))
+    if found is None:
+        t, s = re.escape(term), re.escape(sep)
+        found = _PLAIN[(sep, term)] = re.compile(
+            rf"{t}[ \r\n]*(?:(LX)(?=[{s}{t}])|(DTP(?:{s}[^{t}]*)?)(?={t})"
+            rf"|REF{s}6R{s}([^{s}{t}]*)|(LIN|NM1|SVD)(?=[{s}{t}]))")
+    return found
+
+
+def scan_plain(text: str, offset: int, ordinal: int, delims: Delimiters,
+               follows: list[str | None]) -> PlainScan | None:
+    """A claim read from regular text (CLM first, at byte ``offset``, segment ``ordinal``;
+    the segment after each of its LX in ``follows``) scanned for the checks and the split of
+    a claim without drug lines: its DTPs, its lines' charges, REF*6R and dates of service
+    (read as :func:`read_lines_text` reads them: a line's DTP*472 before any LIN, NM1 or
+    SVD of the line), its segment count and last segment. None for a terminator that is
+    white space (those texts are read the segments' way)."""
+    term = delims.segment
+    if len(term) != 1 or term in " \r\n":
+        return None
+    sep = delims.element
+    dos = f"DTP{sep}472"
+    dtps: list[str] = []
+    controls: list[str] = []
+    dates: list[str | None] = []
+    line = -1
+    own = False  # in the line's own loop (2400), not in a 2410/2420/2430 inside it
+    for lx, dtp, ref, loop in _plain_pattern(sep, term).findall(text):
+        if lx:
+            dates.append(None)
+            line += 1
+            own = True
+        elif dtp:
+            dtps.append(dtp)
+            if own and dtp.startswith(dos) and (len(dtp) == 7 or dtp[7] == sep):
+                elements = dtp.split(sep, 4)
+                dates[line] = elements[3] if len(elements) > 3 else ""
+        elif loop:
+            own = False
+        else:
+            controls.append(ref)
+    charges: list[str] | None = []
+    for sv in follows:
+        if sv is None:
+            charges = None
+            break
+        elements = sv.split(sep, 4)
+        at = 3 if elements[0] == "SV2" else 2
+        charges.append(elements[at] if len(elements) > at else "")  # type: ignore[union-attr]
+    count = text.count(term)
+    brk = text.find(term) + 1
+    gap = _WHITE.match(text, brk).end() - brk  # type: ignore[union-attr]
+    cut = text.rfind(term, 0, len(text) - 1) + 1  # the last segment's lead (0: the CLM)
+    part = text[cut:-1]
+    stripped = part.lstrip(" \r\n")
+    start = offset + cut + len(part) - len(stripped)
+    last = tuple.__new__(Segment, (ordinal + count - 1, start, offset + len(text),
+                                   tuple(stripped.split(sep)), delims))
+    return PlainScan(dtps, charges, controls, dates, count, gap, last)

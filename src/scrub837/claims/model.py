@@ -19,7 +19,9 @@ from scrub837.claims._build import (
     DX_QUALIFIERS,
     ICD9_QUALIFIERS,
     POINTER_QUALIFIERS,
+    PlainScan,
     cut_at_lx,
+    scan_plain,
 )
 from scrub837.claims._line import Head, ServiceLine
 from scrub837.claims._values import Diagnosis, Drug
@@ -182,7 +184,7 @@ class Claim:
 
     __slots__ = ("file", "header", "provider", "subscriber", "patient", "sequence", "clm",
                  "text", "span_dates", "lines", "segments", "diagnoses", "prior_auth",
-                 "statement_dates", "_head", "_marks", "_follows")
+                 "statement_dates", "_head", "_marks", "_follows", "_plain")
 
     file: str
     header: TransactionHeader
@@ -204,6 +206,7 @@ class Claim:
     _head: Head | None  # the claim's text and 2300 loop, until they are read
     _marks: list[int]
     _follows: list[str | None]
+    _plain: PlainScan | None  # the text read for the checks of a claim without drug lines
 
     def __init__(self, file: str, header: TransactionHeader, provider: HlBlock,
                  subscriber: HlBlock, patient: HlBlock | None, segments: tuple[Segment, ...],
@@ -227,6 +230,7 @@ class Claim:
         self.statement_dates = statement_dates
         self._head = None
         self._marks = []
+        self._plain = None
 
     @classmethod
     def read(cls, file: str, header: TransactionHeader, provider: HlBlock, subscriber: HlBlock,
@@ -245,6 +249,7 @@ class Claim:
         claim.clm = clm
         claim.text = text
         claim.span_dates = ("", "")
+        claim._plain = None
         if regular:
             claim._marks = marks
             claim._follows = follows
@@ -280,10 +285,31 @@ class Claim:
             out.append(read(index, head, tuple(value.split(comp)) if value else (), inst))
         return tuple(out)
 
+    def plain_scan(self) -> PlainScan | None:
+        """The claim's text read without building its segments (:func:`scan_plain`), for a
+        claim read from a file's regular text and not read whole yet; else None. Kept, so
+        the checks and the writers read the text once."""
+        found = self._plain
+        if found is None:
+            head = self._head
+            if head is None or not head.text:
+                return None
+            clm = self.clm
+            found = self._plain = scan_plain(self.text, clm.start, clm.ordinal, clm.delims,
+                                             self._follows)
+        return found
+
     def date_range(self) -> tuple[str, str]:
         """First and last valid CCYYMMDD of the lines (else the statement dates), or ''."""
         if self.span_dates[0]:
             return self.span_dates
+        plain = self._plain
+        if plain is not None and plain.dates and None not in plain.dates:
+            # every line has its DTP*472: the lines' dates without reading the lines
+            found = sorted(d for dates in plain.dates for d in dates.split("-")  # type: ignore[union-attr]
+                           if _valid_date(d))
+            if found:
+                return (found[0], found[-1])
         dates = sorted(d for line in self.lines for d in line.service_dates.split("-")
                        if _valid_date(d))
         statement = self.statement_dates
@@ -296,6 +322,9 @@ class Claim:
         head = self._head
         if head is None:
             return self.segments[-1]
+        plain = self._plain
+        if plain is not None:
+            return plain.last if plain.segment_count > 1 else self.clm
         lines = self.lines
         if lines:
             return lines[-1].segments[-1]
@@ -313,7 +342,8 @@ class Claim:
             patient=self.patient.slim() if self.patient is not None else None,
             segments=(self.clm, last) if last is not self.clm else (self.clm,), diagnoses=(),
             prior_auth=self.prior_auth, statement_dates=self.statement_dates,
-            lines=tuple(ln.detach() for ln in self.lines if ln.line_number in keep_lines),
+            lines=tuple(ln.detach() for ln in self.lines if ln.line_number in keep_lines)
+            if keep_lines else (),
             sequence=self.sequence, span_dates=self.date_range())
 
     @property

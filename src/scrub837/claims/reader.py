@@ -11,7 +11,7 @@ Items, in file order:
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from scrub837.claims.model import Claim, Envelope, HlBlock, TransactionHeader
@@ -106,12 +106,16 @@ class ClaimReader:
     """Feed chunks of an 837 file; collect :data:`Item` values."""
 
     def __init__(self, name: str = "", *, max_segment: int = DEFAULT_MAX_SEGMENT,
-                 lazy: bool = False) -> None:
+                 lazy: bool = False, whole: Callable[[Claim], bool] | None = None) -> None:
         """``lazy``: claims keep their text and are read when their fields are asked for (a
         reader of a few fields: ``read_claims``, ``extract``); else each claim is read whole
-        as it closes, while its text is fresh (a scrub reads every field)."""
+        as it closes, while its text is fresh (a scrub reads every field), or, with
+        ``whole``, only the claims it says (a scrub's claims with drug lines: the others are
+        checked and written from their text)."""
         self.name = name
         self._lazy = lazy
+        #: which claims a reader that is not lazy reads whole as they close (None: all)
+        self.whole = whole
         self._lexer = Lexer(max_segment=max_segment, keys=_KEYS, marks=_MARKS,
                             follow=_FOLLOW)
         self._env = EnvelopeState(file=name)
@@ -388,7 +392,7 @@ class ClaimReader:
             self.name, txn.header, txn.provider, txn.subscriber, txn.patient, clm,
             parts[0] if len(parts) == 1 else "".join(parts), txn.marks, txn.follows,
             txn.regular, txn.claims)
-        if not self._lazy:
+        if not self._lazy and (self.whole is None or self.whole(claim)):
             claim.segments  # noqa: B018  (reads it whole: every line, the 2300 loop)
         out.append(claim)
 

@@ -167,6 +167,22 @@ class Engine:
         self._overlays: IdentityMemo[HlBlock, PayerOverlay] = IdentityMemo()
         self._kinds: IdentityMemo[TransactionHeader, str] = IdentityMemo(16)
         self._rules: dict[tuple[str, int], tuple[PayerOverlay, _Rule | None]] = {}
+        self._plain_contexts: dict[tuple[int, str], EditContext] = {}
+
+    def _is_drug(self, code: str) -> bool:
+        known = self._drug_code
+        is_drug = known.get(code)
+        if is_drug is None:
+            if len(known) >= 4096:
+                known.clear()
+            is_drug = known[code] = self.rulebook.is_drug_code(code)
+        return is_drug
+
+    def has_drug_lines(self, claim: Claim) -> bool:
+        """A line of the claim bills a drug (its procedure code is one the rule book knows
+        as a drug): the drug edits will read all of it."""
+        is_drug = self._is_drug
+        return any(is_drug(line.code) for line in claim.lines)
 
     def context(self, claim: Claim) -> EditContext:
         rb = self.rulebook
@@ -176,9 +192,7 @@ class Engine:
             code = line.code
             is_drug = known.get(code)
             if is_drug is None:
-                if len(known) >= 4096:
-                    known.clear()
-                is_drug = known[code] = rb.is_drug_code(code)
+                is_drug = self._is_drug(code)
             if is_drug:
                 drug.append(line)
         header = claim.header
@@ -186,7 +200,17 @@ class Engine:
         if kind is None:
             kind = claim.kind or "P"
             self._kinds.put(header, kind)
-        return EditContext(rb, self._overlay_for(claim), kind, tuple(drug), self.today)
+        overlay = self._overlay_for(claim)
+        if drug:
+            return EditContext(rb, overlay, kind, tuple(drug), self.today)
+        # a claim without drug lines: one context per overlay and kind (a value: frozen)
+        key = (id(overlay), kind)
+        ctx = self._plain_contexts.get(key)
+        if ctx is None or ctx.overlay is not overlay:
+            if len(self._plain_contexts) >= 64:
+                self._plain_contexts.clear()
+            ctx = self._plain_contexts[key] = EditContext(rb, overlay, kind, (), self.today)
+        return ctx
 
     def _overlay_for(self, claim: Claim) -> PayerOverlay:
         subscriber = claim.subscriber  # the payer (2010BB) is in the subscriber's loop

@@ -86,23 +86,55 @@ def _dtp_check(kind: str, elements: tuple[str, ...]) -> _DtpAnswer:
 _dtp_memo: dict[tuple[str, tuple[str, ...]], _DtpAnswer] = {}
 
 
+def _answer(kind: str, elements: tuple[str, ...]) -> _DtpAnswer:
+    key = (kind, elements)
+    memo = _dtp_memo
+    try:
+        return memo[key]
+    except KeyError:
+        answer = _dtp_check(kind, elements)
+        if len(memo) >= 1024:
+            memo.clear()
+        memo[key] = answer
+        return answer
+
+
+#: _dtp_check's answers by claim kind, element separator and the DTP's text
+_dtp_text_memo: dict[tuple[str, str, str], _DtpAnswer] = {}
+
+
+def _dates_clean(dtps: list[str], sep: str, kind: str, today: date) -> bool:
+    """No DTP of these (their texts) hits: each is no date of service, or one not after
+    ``today``."""
+    memo = _dtp_text_memo
+    for text in dtps:
+        key = (kind, sep, text)
+        try:
+            answer = memo[key]
+        except KeyError:
+            answer = _answer(kind, tuple(text.split(sep)))
+            if len(memo) >= 1024:
+                memo.clear()
+            memo[key] = answer
+        if answer is not None and (isinstance(answer, str) or answer > today):
+            return False
+    return True
+
+
 def dates(claim: Claim, ctx: EditContext) -> list[Hit]:
-    out: list[Hit] = []
     kind = ctx.kind
     today = ctx.today
-    memo = _dtp_memo
+    if not ctx.drug_lines:  # a claim without drug lines: its text, unless a DTP hits
+        plain = claim.plain_scan()
+        if plain is not None and _dates_clean(plain.dtps, claim.clm.delims.element, kind,
+                                              today):
+            return []
+    out: list[Hit] = []
     for seg in claim.segments:
         elements = seg.elements
         if elements[0] != "DTP":
             continue
-        key = (kind, elements)
-        try:
-            answer = memo[key]
-        except KeyError:
-            answer = _dtp_check(kind, elements)
-            if len(memo) >= 1024:
-                memo.clear()
-            memo[key] = answer
+        answer = _answer(kind, elements)
         if answer is None:
             continue
         if isinstance(answer, str):
@@ -124,8 +156,10 @@ def charges_balance(claim: Claim, ctx: EditContext) -> list[Hit]:
         return [Hit("CLAIM_CHARGE_MISMATCH", None, claim.clm, "CLM02",
                     values={"clm02": claim.charge[:20], "lines": "?"})]
     lines = _ZERO
-    for line in claim.lines:
-        charge = number(line.charge)
+    plain = None if ctx.drug_lines else claim.plain_scan()
+    charges = plain.charges if plain is not None else None
+    for charge_text in charges if charges is not None else [ln.charge for ln in claim.lines]:
+        charge = number(charge_text)
         if charge:  # adding 0 (or nothing) changes neither the sum nor its exponent
             lines += charge
     if lines != total:
@@ -135,6 +169,12 @@ def charges_balance(claim: Claim, ctx: EditContext) -> list[Hit]:
 
 
 def line_controls(claim: Claim, ctx: EditContext) -> list[Hit]:
+    if not ctx.drug_lines:  # a claim without drug lines: its text, unless two lines share one
+        plain = claim.plain_scan()
+        if plain is not None:
+            controls = [c for c in plain.controls if c]
+            if len(set(controls)) == len(controls):
+                return []
     out: list[Hit] = []
     seen: set[str] = set()
     for line in claim.lines:

@@ -10,6 +10,7 @@ all went to the other half keeps HL04=1 (pyx12 does not check HL04 against the c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from itertools import chain
 from operator import attrgetter
@@ -77,20 +78,52 @@ def _block(block: HlBlock, cache: list[object], end: str) -> _Block:
     return found
 
 
+def _brk(count: int, gap: int) -> str:
+    """The line break written after each terminator, from the gap between a claim's first
+    two segments (``count`` of them)."""
+    if count < 2:
+        return "\n"
+    return "\r\n" if gap >= 2 else ("\n" if gap == 1 else "")
+
+
+#: by terminator and line break: a terminator inside a claim's text (its last excluded) not
+#: followed by exactly that line break and then a segment
+_IRREGULAR: dict[tuple[str, str], re.Pattern[str]] = {}
+
+
+def _text_body(claim: Claim) -> _Body | None:
+    """The claim's body straight from its text, when the text is what joining its segments
+    with their terminator and line break would give (every segment followed by the same
+    break, no other white space): a claim without drug lines is never split into segments."""
+    plain = claim.plain_scan()
+    if plain is None:
+        return None
+    term = claim.clm.delims.segment
+    brk = _brk(plain.segment_count, plain.gap)
+    pattern = _IRREGULAR.get((term, brk))
+    if pattern is None:
+        pattern = _IRREGULAR[(term, brk)] = re.compile(
+            f"{re.escape(term)}(?!{re.escape(brk)}[^ \r\n])")
+    text = claim.text
+    if pattern.search(text, 0, len(text) - 1):
+        return None
+    return _Body(text[:-1], plain.segment_count, term + brk)
+
+
 def _entry(claim: Claim, caches: tuple[list[object], ...]) -> _Entry:
     """The claim's text; the input's line-break style after terminators ('', '\\n' or
     '\\r\\n') is read from the gap between its first two segments."""
-    segs = claim.segments
-    if len(segs) < 2:
-        brk = "\n"
-    else:
-        gap = segs[1].start - segs[0].end
-        brk = "\r\n" if gap >= 2 else ("\n" if gap == 1 else "")
-    end = segs[0].delims.segment + brk
+    body = _text_body(claim)
+    if body is None:
+        segs = claim.segments
+        end = segs[0].delims.segment + _brk(len(segs), segs[1].start - segs[0].end
+                                            if len(segs) > 1 else 0)
+        body = _Body.of(segs, end)
+    end = body.end
     patient = claim.patient
     return _Entry(_block(claim.provider, caches[0], end), _block(claim.subscriber, caches[1], end),
                   _block(patient, caches[2], end) if patient is not None else None,
-                  _Body.of(segs, end), brk)
+                  body, end[1:])
 
 
 class Written(NamedTuple):

@@ -53,6 +53,11 @@ def iter_results(source: Source, engine: Engine, name: str = "", *, stream_claim
     its transaction instead of warning."""
     pending: list[ClaimResult] | Spool[ClaimResult] = Spool() if slim else []
     seen = SeenKeys()
+    # claims with drug lines are read whole as they close; the others stay text (their
+    # checks and split read the text: claims/_build.scan_plain)
+    reader = reader or ClaimReader(name)
+    if reader.whole is None:
+        reader.whole = engine.has_drug_lines
     for item in iter_items(source, name, reader=reader):
         if isinstance(item, Claim):
             findings = engine.check(item)
