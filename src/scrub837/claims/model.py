@@ -333,15 +333,16 @@ class Claim:
 
     def slim(self, keep_lines: frozenset[str] = frozenset()) -> Claim:
         """The claim without the segments the 277CA and reports no longer need (all but CLM
-        and the last segment, and the lines not in ``keep_lines``): what a transaction holds
-        until its SE when the outputs were streamed."""
+        and the last segment, and the lines not in ``keep_lines``; no diagnoses, 2300 REF*G1
+        or DTP*434: its date range is kept instead): what a transaction holds until its SE
+        when the outputs were streamed."""
         last = self._last()
         return Claim(
             file=self.file, header=self.header, provider=self.provider.slim(),
             subscriber=self.subscriber.slim(),
             patient=self.patient.slim() if self.patient is not None else None,
             segments=(self.clm, last) if last is not self.clm else (self.clm,), diagnoses=(),
-            prior_auth=self.prior_auth, statement_dates=self.statement_dates,
+            prior_auth=(), statement_dates=None,
             lines=tuple(ln.detach() for ln in self.lines if ln.line_number in keep_lines)
             if keep_lines else (),
             sequence=self.sequence, span_dates=self.date_range())
