@@ -73,9 +73,23 @@ def _block(block: HlBlock, cache: list[object], end: str) -> _Block:
     hl = block.segments[0]
     found = cache[1]
     if not isinstance(found, _Block) or found.ordinal != hl.ordinal:
-        found = _Block(hl.ordinal, hl.elements, _Body.of(block.segments[1:], end))
+        found = _Block(hl.ordinal, hl.elements, _block_body(block, end))
     cache[0], cache[1] = block, found
     return found
+
+
+def _block_body(block: HlBlock, end: str) -> _Body:
+    """The segments after the block's HL, from its text when that is evenly broken."""
+    segs = block.segments
+    if len(segs) < 2:
+        return _Body("", 0, end)
+    text = block.text
+    term, brk = end[0], end[1:]
+    if text and term not in " \r\n" and text.count(term) == len(segs) and _uniform(
+            text, term, brk):
+        hl = segs[0]
+        return _Body(text[hl.end - hl.start + len(brk) : -1], len(segs) - 1, end)
+    return _Body.of(segs[1:], end)
 
 
 def _brk(count: int, gap: int) -> str:
@@ -86,28 +100,43 @@ def _brk(count: int, gap: int) -> str:
     return "\r\n" if gap >= 2 else ("\n" if gap == 1 else "")
 
 
-#: by terminator and line break: a terminator inside a claim's text (its last excluded) not
-#: followed by exactly that line break and then a segment
+#: by terminator and line break: a terminator not followed by exactly that line break and
+#: then a segment
 _IRREGULAR: dict[tuple[str, str], re.Pattern[str]] = {}
 
 
-def _text_body(claim: Claim) -> _Body | None:
-    """The claim's body straight from its text, when the text is what joining its segments
-    with their terminator and line break would give (every segment followed by the same
-    break, no other white space): a claim without drug lines is never split into segments."""
-    plain = claim.plain_scan()
-    if plain is None:
-        return None
-    term = claim.clm.delims.segment
-    brk = _brk(plain.segment_count, plain.gap)
+def _uniform(text: str, term: str, brk: str) -> bool:
+    """Every terminator of ``text`` (whole segments) but its last is followed by exactly
+    ``brk`` and then a segment: the text is its segments joined by ``term + brk``."""
     pattern = _IRREGULAR.get((term, brk))
     if pattern is None:
         pattern = _IRREGULAR[(term, brk)] = re.compile(
             f"{re.escape(term)}(?!{re.escape(brk)}[^ \r\n])")
+    return pattern.search(text, 0, len(text) - 1) is None
+
+
+def _text_body(claim: Claim) -> _Body | None:
+    """The claim's body straight from its text, when the text is what joining its segments
+    with their terminator and line break gives (no empty segment, every segment followed by
+    the same break, no other white space): a claim without drug lines is never split into
+    segments, and the others' segments are not joined again."""
     text = claim.text
-    if pattern.search(text, 0, len(text) - 1):
+    term = claim.clm.delims.segment
+    if not text or term in " \r\n":
         return None
-    return _Body(text[:-1], plain.segment_count, term + brk)
+    plain = claim.plain_scan()
+    if plain is not None:
+        count, gap = plain.segment_count, plain.gap
+    else:
+        segs = claim.segments
+        count = len(segs)
+        if text.count(term) != count:  # an empty segment
+            return None
+        gap = segs[1].start - segs[0].end if count > 1 else 0
+    brk = _brk(count, gap)
+    if not _uniform(text, term, brk):
+        return None
+    return _Body(text[:-1], count, term + brk)
 
 
 def _entry(claim: Claim, caches: tuple[list[object], ...]) -> _Entry:
