@@ -50,11 +50,11 @@ def iter_results(source: Source, engine: Engine, name: str = "", *, stream_claim
     results to disk beyond :data:`~scrub837.verdicts.spool.SPOOL_LIMIT` claims (its ``claims`` is then
     a :class:`~scrub837.verdicts.spool.Spool`, read in order as often as needed). With
     ``reject_pre_errata`` a pre-errata version (GS08 ``005010X222``/``005010X223``) rejects
-    its transaction instead of warning."""
+    its transaction instead of warning. A reader (``reader``, else a whole-file one) that
+    does not say which claims it reads whole reads those with a drug line
+    (:meth:`Engine.has_drug_lines`); the others keep their text (claims/_build.scan_plain)."""
     pending: list[ClaimResult] | Spool[ClaimResult] = Spool() if slim else []
     seen = SeenKeys()
-    # claims with drug lines are read whole as they close; the others stay text (their
-    # checks and split read the text: claims/_build.scan_plain)
     reader = reader or ClaimReader(name)
     if reader.whole is None:
         reader.whole = engine.has_drug_lines
