@@ -52,6 +52,7 @@ def test_the_scan_says_what_the_segments_say(tmp_path: Path) -> None:
     scanned = 0
     for name, data in _inputs(tmp_path):
         for lazy, whole in _claims(data):
+            assert lazy.procedure_codes() == [ln.code for ln in whole.lines], name
             plain = lazy.plain_scan()
             if plain is None:  # irregular text (read segment by segment) or a white terminator
                 continue

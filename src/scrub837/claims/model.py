@@ -263,6 +263,30 @@ class Claim:
                                 for i, segs in enumerate(lines, start=1))
         return claim
 
+    def procedure_codes(self) -> list[str]:
+        """Each line's procedure code (SV101-2 / SV202-2), in order: for a claim read from
+        regular text, from the segment after each LX as the reader saw it, without building
+        its lines (the same codes as ``[line.code for line in claim.lines]``)."""
+        try:
+            read = object.__getattribute__(self, "lines")
+        except AttributeError:
+            read = None
+        if read is not None or not self._marks:
+            return [line.code for line in self.lines]
+        delims = self.clm.delims
+        sep = delims.element
+        comp = delims.component
+        codes = []
+        for sv in self._follows:  # one per LX
+            if sv is None:  # the segment after LX is no SV1/SV2: read the lines
+                return [line.code for line in self.lines]
+            elements = sv.split(sep, 3)
+            at = 2 if elements[0] == "SV2" else 1
+            value = elements[at] if len(elements) > at else ""
+            parts = value.split(comp, 2) if value else ()
+            codes.append(parts[1] if len(parts) > 1 else "")
+        return codes
+
     def _read_lines(self, head: Head) -> tuple[ServiceLine, ...]:
         marks = self._marks
         if not marks:

@@ -182,19 +182,19 @@ class Engine:
         """A line of the claim bills a drug (its procedure code is one the rule book knows
         as a drug): the drug edits will read all of it."""
         is_drug = self._is_drug
-        return any(is_drug(line.code) for line in claim.lines)
+        return any(is_drug(code) for code in claim.procedure_codes())
 
     def context(self, claim: Claim) -> EditContext:
         rb = self.rulebook
         known = self._drug_code
         drug = []
-        for line in claim.lines:
-            code = line.code
+        codes = claim.procedure_codes()  # a claim without drug lines builds none of its lines
+        for at, code in enumerate(codes):
             is_drug = known.get(code)
             if is_drug is None:
                 is_drug = self._is_drug(code)
             if is_drug:
-                drug.append(line)
+                drug.append(claim.lines[at])
         header = claim.header
         kind = self._kinds.get(header)
         if kind is None:
