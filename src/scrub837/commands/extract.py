@@ -85,8 +85,12 @@ def _extract(name: str, is_drug: Callable[[str], bool], args: argparse.Namespace
     with open_input(name) as stream:
         for item in iter_items(stream, shown, lazy=True):
             if isinstance(item, Claim):
-                records = [encode(item, line) for line in item.lines
-                           if every or is_drug(line.code)]
+                if every:
+                    records = [encode(item, line) for line in item.lines]
+                else:  # a claim without drug lines builds none of its lines
+                    codes = item.procedure_codes()
+                    records = [encode(item, line) for line, code in zip(item.lines, codes)
+                               if is_drug(code)] if any(map(is_drug, codes)) else []
                 if records:
                     records.append("")
                     stdout.write("\n".join(records))
