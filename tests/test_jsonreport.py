@@ -15,7 +15,7 @@ import pytest
 
 from scrub837.outputs.jsonreport import JsonReportWriter
 from scrub837.run.pipeline import OutputOptions, scrub_file
-from scrub837.verdicts.results import SummaryBuilder, TransactionResult
+from scrub837.verdicts.results import ClaimResult, SummaryBuilder, TransactionResult
 from scrub837.scrubber import Scrubber
 from tests.conftest import SAMPLES
 
@@ -209,3 +209,29 @@ def test_pipeline_report_matches_the_schema_streamed_and_in_memory(tmp_path: Pat
         memory = json.loads(scrubber().scrub((SAMPLES / name).read_bytes(),
                                              str(SAMPLES / name)).report_json)
         assert streamed == memory
+
+
+@pytest.mark.parametrize("batch", [1, 300, 10 ** 6])
+def test_claims_written_in_batches_of_any_size_are_the_same_report(
+        batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch may end on a transaction's last claim (no comma left behind) or hold it all."""
+    import scrub837.outputs.jsonreport as jsonreport
+
+    items = list(scrubber().results((SAMPLES / "837p_defects.837").read_bytes(), "d.837",
+                                    stream_claims=True, slim=True))
+    texts = []
+    for size in (batch, jsonreport._BATCH):
+        monkeypatch.setattr(jsonreport, "_BATCH", size)
+        out = io.BytesIO()
+        writer = JsonReportWriter(out)
+        summary = SummaryBuilder("d.837")
+        for item in items:
+            if isinstance(item, ClaimResult):
+                writer.add_claim(item)
+                continue
+            summary.add(item)
+            writer.add(item)
+        writer.close(summary.build())
+        texts.append(out.getvalue())
+    assert texts[0] == texts[1]
+    assert json.loads(texts[0])["transactions"][0]["claims"]
