@@ -238,7 +238,10 @@ class JsonReportWriter:
         self._first = True
         self._problems: list[Finding] = []
         self._failure: ReadFailure | None = None
-        self._lines: Spool[str] = Spool()  # streamed claims' lines, as JSON
+        #: each streamed claim's lines with findings (a JSON array), or its whole object
+        #: when it has no findings
+        self._lines: Spool[str] = Spool()
+        self._parties = _Parties(show_phi)  # of the streamed claims
         self._findings = FindingEncoder()
         if envelope:
             stream.write(b'{"schema":"' + SCHEMA.encode() + b'","transactions":[')
@@ -261,7 +264,17 @@ class JsonReportWriter:
         self.close(summary)
 
     def add_claim(self, result: ClaimResult) -> None:
-        self._lines.append(_lines_text(result) if result.findings else "[]")
+        """A claim as it is checked: its lines with findings, as JSON; a claim without
+        findings (most claims) is written now, while its values are at hand, and kept
+        for its SE, where it is used unless the transaction gave it findings."""
+        if result.findings:
+            self._lines.append(_lines_text(result))
+            return
+        try:
+            text = _claim_text(result, self._findings.encode_all, "[]", self._parties)
+        except (TypeError, ValueError):  # a value json writes its own way: at the SE
+            text = "[]"
+        self._lines.append(text)
 
     def add(self, item: object) -> None:
         if isinstance(item, TransactionResult):
@@ -293,6 +306,17 @@ class JsonReportWriter:
         for c in t.claims:
             text = next(lines) if lines is not None else _lines_text(c)
             try:
+                if text[0] == "{":  # a claim without findings, written as it was checked
+                    if not c.findings:
+                        batch.append(text)
+                        size += len(text)
+                        if size >= _BATCH:  # a comma before every batch but the first
+                            write(",".join(batch).encode("ascii"))
+                            batch.clear()
+                            batch.append("")
+                            size = 0
+                        continue
+                    text = "[]"  # its transaction gave it findings: written again
                 text = _claim_text(c, encode, text, parties)
             except (TypeError, ValueError):  # a value json writes its own way: json writes it
                 text = _ENCODE(self._claim_dict(c, json.loads(text)))
