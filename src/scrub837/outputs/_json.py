@@ -1,9 +1,10 @@
 """JSON text for findings and claims without building a dict per finding: the same bytes as
 ``json`` gives for :meth:`Finding.to_dict` (ensure_ascii, the given separators), made from
-pre-encoded fragments. A finding's rule, severity and STC codes, its fix, source and
-``line_level``, and its location's file and envelope ids repeat from claim to claim: each such
-group is encoded once (bounded memos, checked by value); only the message and the location's
-own values are encoded per finding, by the C string encoder ``json`` itself uses.
+pre-encoded fragments. A finding's rule, severity and STC codes, its message (the engine keeps
+its rendered texts), fix, source and ``line_level``, and its location's file and envelope ids
+repeat from claim to claim: all of that text is found with one lookup by those values (bounded
+memos, checked by value; each group is encoded once when it is new); only the location's own
+values are encoded per finding, by the C string encoder ``json`` itself uses.
 
 A value of an unexpected type (a plugin's finding with a non-string message, say) is encoded
 by ``json`` from ``to_dict``, so the text is always what ``json`` would write.

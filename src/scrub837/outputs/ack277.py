@@ -9,21 +9,21 @@ rejected the claim gets a 2220D loop. Warnings never appear: a 277CA has no warn
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 from typing import BinaryIO
 
-from scrub837.claims.model import Claim, HlBlock, ServiceLine
-from scrub837.edits._util import ccyymmdd
+from scrub837.claims.model import Claim, HlBlock
 from scrub837.findings import Finding, Stc
 from scrub837.outputs._ack277_text import (MEMO_SIZE, STC12_MAX, Charges, _amount, _charge,
                                            _composites, _fix_text, _name, _stc, clean,
                                            stc_around)
 from scrub837.outputs.control import ControlNumbers
-from scrub837.verdicts.results import ClaimResult, TransactionResult, money
+from scrub837.outputs._ack277_claims import Totals, line_loop, provider_key, totals_of
+from scrub837.verdicts.results import ClaimResult, TransactionResult
 from scrub837.verdicts.spool import Spool, spooled
 from scrub837.x12.lexer import Segment
 
@@ -52,35 +52,6 @@ class AckConfig:
             raise ValueError(f"source_entity must be one of {SOURCE_ENTITIES}")
         if self.source_id_qualifier not in SOURCE_QUALIFIERS:
             raise ValueError(f"source_id_qualifier must be one of {SOURCE_QUALIFIERS}")
-
-
-def _provider_key(c: ClaimResult) -> tuple[str, int]:
-    return (c.claim.provider.hl_id, c.claim.provider.hl.ordinal)
-
-
-class _Totals:
-    """One billing provider's counts and amounts in a transaction (for its 2200C)."""
-
-    __slots__ = ("acc", "rej", "acc_amt", "rej_amt")
-
-    def __init__(self) -> None:
-        self.acc = self.rej = 0
-        self.acc_amt = self.rej_amt = Decimal(0)
-
-    def add(self, c: ClaimResult) -> None:
-        if c.rejected:
-            self.rej += 1
-            self.rej_amt += c.charge
-        else:
-            self.acc += 1
-            self.acc_amt += c.charge
-
-
-def _totals(claims: Iterable[ClaimResult]) -> _Totals:
-    totals = _Totals()
-    for c in claims:
-        totals.add(c)
-    return totals
 
 
 class Ack277Writer:
@@ -188,11 +159,11 @@ class Ack277Writer:
         assert header is not None
         # per billing provider (2000A loop), in order: the reader gives each claim the latest
         # HL 20 before it, so a provider's claims are together and its HL ordinal only grows
-        providers: Spool[_Totals] = Spool()
+        providers: Spool[Totals] = Spool()
         contiguous = True
         last: tuple[str, int] | None = None
         block: object = None
-        totals = _Totals()
+        totals = Totals()
         charges = self._charges
         known = charges.known
         for c in result.claims:
@@ -204,7 +175,7 @@ class Ack277Writer:
                     if last is not None:
                         contiguous = contiguous and key[1] > last[1]
                         providers.append(totals)
-                    totals, last = _Totals(), key
+                    totals, last = Totals(), key
             elements = claim.clm.elements
             text = elements[2] if len(elements) > 2 else ""
             hit = known.get(text)
@@ -220,9 +191,9 @@ class Ack277Writer:
         grouped: dict[tuple[str, int], list[ClaimResult]] = {}
         if not contiguous:  # a hand-built result: claims listed under their provider, in memory
             for c in result.claims:
-                grouped.setdefault(_provider_key(c), []).append(c)
+                grouped.setdefault(provider_key(c), []).append(c)
             providers.close()
-            providers = spooled(_totals(claims) for claims in grouped.values())
+            providers = spooled(totals_of(claims) for claims in grouped.values())
         # ST02, the 2200A trace, one 2200C trace per provider, one REF*D9 per claim: reserved
         # at once (one locked update of a --control-state file per transaction, not per claim)
         numbers = self._numbers(2 + len(providers) + len(result.claims))
@@ -326,7 +297,7 @@ class Ack277Writer:
         millions)."""
         return self.control.numbers(count)
 
-    def _provider(self, provider: HlBlock, hl: int, trace: int, t: _Totals,
+    def _provider(self, provider: HlBlock, hl: int, trace: int, t: Totals,
                   status: tuple[str, str]) -> list[str]:
         """A billing provider's 2000C/2200C loops."""
         nm1 = provider.nm1("85")
@@ -375,7 +346,7 @@ class Ack277Writer:
             segs.append(f"DTP*472*RD8*{first}-{last}")
         if c.rejected:
             for line in c.rejected_lines:
-                segs += self._line(c, line)
+                segs += line_loop(c, line, self.ymd)
         end = self._end
         return end.join(segs) + end, len(segs)
 
@@ -419,29 +390,3 @@ class Ack277Writer:
         text = f"NM1*QC*1*{name or 'UNKNOWN'}*{first}****MI*{clean(member, 80) or 'UNKNOWN'}"
         self._last_person = (sub, patient, text)
         return text
-
-    def _line(self, c: ClaimResult, line: ServiceLine) -> list[str]:
-        findings = [f for f in c.line_findings(line) if f.rejects]
-        code = clean(line.code, 48)
-        revenue = clean(line.revenue_code, 48)
-        if code:
-            comp = ":".join([clean(line.qualifier, 2) or "HC", code,
-                             *(clean(m, 2) for m in line.modifiers)])
-        else:  # an 837I line with a revenue code only: SVC01 NU (National Uniform Billing)
-            comp = f"NU:{revenue or 'UNKNOWN'}"
-        parts = ["SVC", comp, _amount(money(line.charge))]
-        if code and revenue:
-            parts += ["", revenue]
-        units = clean(line.units, 15)
-        if units:
-            parts += [""] * (7 - len(parts)) + [units]
-        segs = ["*".join(parts),
-                _stc(_composites(findings)[:3], self.ymd, "U", "").rstrip("*")]
-        if line.line_control:
-            segs.append(f"REF*FJ*{clean(line.line_control, 50)}")
-        if line.drug is not None and line.drug.prescription:
-            segs.append(f"REF*XZ*{clean(line.drug.prescription, 50)}")
-        date = line.service_date
-        if ccyymmdd(date) is not None:
-            segs.append(f"DTP*472*D8*{date}")
-        return segs
