@@ -235,3 +235,23 @@ def test_claims_written_in_batches_of_any_size_are_the_same_report(
         texts.append(out.getvalue())
     assert texts[0] == texts[1]
     assert json.loads(texts[0])["transactions"][0]["claims"]
+
+
+def test_a_claim_without_findings_is_written_without_reading_its_segments() -> None:
+    """The JSON and HTML writers take a streamed claim without findings from its CLM, its
+    text and its loops: its segments and lines are never built for them (a claim without drug
+    lines may come to them unread)."""
+    from scrub837.api import iter_items
+    from scrub837.claims.model import Claim
+    from scrub837.outputs.html import HtmlReportWriter
+
+    json_writer, html = JsonReportWriter(io.BytesIO()), HtmlReportWriter(io.BytesIO())
+    claims = [i for i in iter_items((SAMPLES / "837p_clean.837").read_bytes(), "c.837",
+                                    lazy=True) if isinstance(i, Claim)]
+    assert claims
+    for claim in claims:
+        json_writer.add_claim(ClaimResult(claim, ()))
+        html.add(ClaimResult(claim, ()))
+        for name in ("lines", "segments", "diagnoses"):
+            with pytest.raises(AttributeError):  # never read: the lazy field is still unset
+                object.__getattribute__(claim, name)
