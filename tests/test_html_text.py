@@ -80,3 +80,43 @@ def test_a_cell_with_a_delimiter_lxml_refuses_is_left_to_lxml() -> None:
     assert segment_cell_html(values, marks, "\x1d", "\x1f", "\x1c") is None
     with pytest.raises(ValueError):
         _html_claim._segment_cell(seg, found, True)
+
+
+def _lxml_claim_head(result: object) -> str:
+    """claim_head's h2 and meta as lxml writes them (how it wrote them before the text)."""
+    from scrub837.verdicts.results import ClaimResult, dollars
+
+    assert isinstance(result, ClaimResult)
+    claim, env = result.claim, result.claim.envelope
+    kind, label = ("reject", "REJECTED") if result.rejected else ("warn", "ACCEPTED WITH WARNINGS")
+    head = E.h2(f"Claim {_html_claim.safe(claim.clm01)} ", E.span({"class": f"badge {kind}"},
+                                                                   label))
+    meta = E.p({"class": "meta"}, _html_claim.safe(
+        f"{claim.file}  \u00b7  ISA13 {env.isa13} / GS06 {env.gs06} / ST02 {env.st02}  \u00b7  "
+        f"837{env.kind}  \u00b7  payer {claim.payer_id}  \u00b7  billing NPI "
+        f"{claim.billing_npi}  \u00b7  charge {dollars(result.charge)}"))
+    return (f'<section class="claim {"rejected" if result.rejected else "warned"}" '
+            f'id="seg-{claim.clm.ordinal}">' + _lxml(head) + _lxml(meta))
+
+
+@pytest.mark.parametrize("value", HOSTILE[:-1] + ["\ufffe", "\ud800"])
+def test_a_claims_head_is_lxmls(value: str) -> None:
+    from tests.conftest import SAMPLES
+
+    from scrub837.scrubber import Scrubber
+    from scrub837.verdicts.results import TransactionResult
+
+    data = (SAMPLES / "837p_defects.837").read_text("latin-1")
+    clm01 = "".join(c for c in value if c not in "*:^~\r\n")[:30]
+    data = data.replace("CLM*", f"CLM*{clm01}", 1)
+    results = [c for t in Scrubber().results(data.encode("utf-8", "surrogatepass"), value)
+               if isinstance(t, TransactionResult) for c in t.claims if c.findings]
+    assert results
+    for result in results:
+        try:
+            expected = _lxml_claim_head(result)
+        except ValueError:  # lxml refuses the value: so does the head
+            with pytest.raises(ValueError):
+                _html_claim.claim_head(result, None)
+            continue
+        assert _html_claim.claim_head(result, None) == expected

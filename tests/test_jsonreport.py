@@ -15,7 +15,7 @@ import pytest
 
 from scrub837.outputs.jsonreport import JsonReportWriter
 from scrub837.run.pipeline import OutputOptions, scrub_file
-from scrub837.verdicts.results import SummaryBuilder, TransactionResult
+from scrub837.verdicts.results import ClaimResult, SummaryBuilder, TransactionResult
 from scrub837.scrubber import Scrubber
 from tests.conftest import SAMPLES
 
@@ -209,3 +209,49 @@ def test_pipeline_report_matches_the_schema_streamed_and_in_memory(tmp_path: Pat
         memory = json.loads(scrubber().scrub((SAMPLES / name).read_bytes(),
                                              str(SAMPLES / name)).report_json)
         assert streamed == memory
+
+
+@pytest.mark.parametrize("batch", [1, 300, 10 ** 6])
+def test_claims_written_in_batches_of_any_size_are_the_same_report(
+        batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch may end on a transaction's last claim (no comma left behind) or hold it all."""
+    import scrub837.outputs.jsonreport as jsonreport
+
+    items = list(scrubber().results((SAMPLES / "837p_defects.837").read_bytes(), "d.837",
+                                    stream_claims=True, slim=True))
+    texts = []
+    for size in (batch, jsonreport._BATCH):
+        monkeypatch.setattr(jsonreport, "_BATCH", size)
+        out = io.BytesIO()
+        writer = JsonReportWriter(out)
+        summary = SummaryBuilder("d.837")
+        for item in items:
+            if isinstance(item, ClaimResult):
+                writer.add_claim(item)
+                continue
+            summary.add(item)
+            writer.add(item)
+        writer.close(summary.build())
+        texts.append(out.getvalue())
+    assert texts[0] == texts[1]
+    assert json.loads(texts[0])["transactions"][0]["claims"]
+
+
+def test_a_claim_without_findings_is_written_without_reading_its_segments() -> None:
+    """The JSON and HTML writers take a streamed claim without findings from its CLM, its
+    text and its loops: its segments and lines are never built for them (a claim without drug
+    lines may come to them unread)."""
+    from scrub837.api import iter_items
+    from scrub837.claims.model import Claim
+    from scrub837.outputs.html import HtmlReportWriter
+
+    json_writer, html = JsonReportWriter(io.BytesIO()), HtmlReportWriter(io.BytesIO())
+    claims = [i for i in iter_items((SAMPLES / "837p_clean.837").read_bytes(), "c.837",
+                                    lazy=True) if isinstance(i, Claim)]
+    assert claims
+    for claim in claims:
+        json_writer.add_claim(ClaimResult(claim, ()))
+        html.add(ClaimResult(claim, ()))
+        for name in ("lines", "segments", "diagnoses"):
+            with pytest.raises(AttributeError):  # never read: the lazy field is still unset
+                object.__getattribute__(claim, name)

@@ -8,13 +8,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+from decimal import Decimal
 from typing import TypeVar
 
 import pytest
 
 from scrub837.findings import Finding, Location, Severity, Stc
 from scrub837.outputs._json import FindingEncoder
-from scrub837.outputs.ack277 import _amount, _charge
+from scrub837.outputs._ack277_text import _BAD, _NOT_PRINTABLE, _PLAIN, _stc, stc_around
+from scrub837.outputs.ack277 import _amount, _charge, clean
 from scrub837.verdicts.results import money
 
 TEXTS = ["", "plain", 'quote " back \\ slash', "caf\u00e9 \u2022 \U0001f600", "\x00\x1f\x7f\n\r\t",
@@ -78,4 +80,49 @@ def test_a_claims_277_amount_is_the_decimal_paths() -> None:
             ["", ".", f".{rng.randint(0, 99)}", f".{rng.randint(0, 9)}", ".00",
              f".{rng.randint(0, 99):02d}"]))
     for text in cases:
-        assert _charge(text) == _amount(money(text)), text
+        assert _charge(text) == _amount(money(text)) == _decimal_amount(money(text)), text
+
+
+def _decimal_amount(value: Decimal) -> str:
+    """The 277CA's amount the Decimal way (what ``_amount`` was before its plain paths)."""
+    text = format(value.quantize(Decimal("0.01")), "f")
+    return text[:-3] if text.endswith(".00") else text.rstrip("0")
+
+
+def test_a_total_amount_is_the_decimal_paths() -> None:
+    rng = random.Random(277)
+    values = [Decimal(t) for t in ("0", "0.00", "-0", "-0.00", "1E+3", "1E-2", "5.", "0.5",
+                                   "12.10", "12.345", "-12.5", "9" * 21, "9" * 22, "1" + "0" * 24,
+                                   "0.001", "1.995", "100.00")]
+    for _ in range(3000):
+        total = Decimal(0)
+        for _ in range(rng.randint(1, 6)):
+            total += money(rng.choice(["", "-"]) + str(rng.randint(0, 10 ** rng.randint(1, 9)))
+                           + rng.choice(["", ".5", ".05", ".50", ".125", ".00", "e2"]))
+        values.append(total)
+    for value in values:
+        assert _amount(value) == _decimal_amount(value), value
+
+
+def test_clean_keeps_or_remakes_a_value_as_the_slow_path_does() -> None:
+    def slow(value: str, limit: int) -> str:
+        if len(value) <= limit and _PLAIN(value) is not None:
+            return value
+        return " ".join(_NOT_PRINTABLE.sub("", value.translate(_BAD)).split())[:limit]
+
+    rng = random.Random(14)
+    alphabet = "aZ09 *:^~|<>{!\r\n\t\x00\u00e9\u0663\u00b2-._"
+    cases = ["", "SYN000000001", "SMITH JR", "\u0663\u0663", "\u00b2", "A" * 81, "caf\u00e9"]
+    cases += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
+    for text in cases:
+        for limit in (3, 50, 80):
+            assert clean(text, limit) == slow(text, limit), (text, limit)
+
+
+def test_an_stc_around_its_amount_is_the_stc() -> None:
+    composites = [Stc("A3", "21"), Stc("A7", "454", "85"), Stc("A8", "97"), Stc("A6", "1")]
+    for n in range(1, 5):
+        for action in ("U", "WQ"):
+            before, after = stc_around(composites[:n], "", action)
+            for amount in ("0", "12.5", "1500"):
+                assert before + amount + after == _stc(composites[:n], "", action, amount)

@@ -36,8 +36,29 @@ def safe(value: str) -> str:
     return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02X}", value)
 
 
+#: finding blocks by their values (a rule's findings repeat their texts): bounded
+_BLOCKS: dict[tuple[object, ...], tuple[object, str]] = {}
+_BLOCKS_SIZE = 1024
+
+
 def finding_html(f: Finding) -> str | None:
     """``finding_block(f)`` as text, or None when a value needs lxml's own answer."""
+    key = (f.rule_id, f.rejects, f.message, f.fix, f.source)
+    try:
+        hit = _BLOCKS.get(key)
+    except TypeError:  # a plugin's value that cannot be a key
+        return _finding_html(f)
+    if hit is not None and hit[0] == f.stc:
+        return hit[1]
+    out = _finding_html(f)
+    if out is not None:
+        if len(_BLOCKS) >= _BLOCKS_SIZE:
+            _BLOCKS.clear()
+        _BLOCKS[key] = (f.stc, out)
+    return out
+
+
+def _finding_html(f: Finding) -> str | None:
     rule, stc, fix, source = f.rule_id, f.stc, f.fix, f.source
     if type(rule) is not str or type(fix) is not str or type(source) is not str:
         return None

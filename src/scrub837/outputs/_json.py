@@ -1,9 +1,10 @@
 """JSON text for findings and claims without building a dict per finding: the same bytes as
 ``json`` gives for :meth:`Finding.to_dict` (ensure_ascii, the given separators), made from
-pre-encoded fragments. A finding's rule, severity and STC codes, its fix, source and
-``line_level``, and its location's file and envelope ids repeat from claim to claim: each such
-group is encoded once (bounded memos, checked by value); only the message and the location's
-own values are encoded per finding, by the C string encoder ``json`` itself uses.
+pre-encoded fragments. A finding's rule, severity and STC codes, its message (the engine keeps
+its rendered texts), fix, source and ``line_level``, and its location's file and envelope ids
+repeat from claim to claim: all of that text is found with one lookup by those values (bounded
+memos, checked by value; each group is encoded once when it is new); only the location's own
+values are encoded per finding, by the C string encoder ``json`` itself uses.
 
 A value of an unexpected type (a plugin's finding with a non-string message, say) is encoded
 by ``json`` from ``to_dict``, so the text is always what ``json`` would write.
@@ -23,6 +24,16 @@ MEMO_SIZE: Final = 1024
 string: Final = encode_basestring_ascii  # '"..."', non-ASCII as \\uXXXX, exactly as json does
 
 
+def plain(text: str) -> bool:
+    """``string(text)`` is ``text`` between quotes: printable ASCII without a quote or a
+    backslash (what nearly every 837 value is). One test of several values joined tells
+    for all of them."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+_Key = tuple[str, str, str, str, bool, str, str, str, str]
+
+
 class FindingEncoder:
     """``encode(finding)`` is ``json.dumps(finding.to_dict(), separators=(item, key))``."""
 
@@ -32,6 +43,9 @@ class FindingEncoder:
         self._rule: dict[str, tuple[object, object, str]] = {}  # rule -> severity, stc, text
         self._tail: dict[tuple[str, str, bool], str] = {}  # fix, source, line_level -> text
         self._where: dict[tuple[str, str, str, str], str] = {}  # file, isa13, gs06, st02
+        #: rule, message, fix, source, line_level, file, isa13, gs06, st02 -> severity, stc
+        #: and the text before the location's CLM01
+        self._prefixes: dict[_Key, tuple[object, object, str]] = {}
 
     def _head(self, f: Finding) -> str:
         """``{"rule_id":..,"severity":..,"stc":[..],"message":`` (up to the message)."""
@@ -73,22 +87,39 @@ class FindingEncoder:
             self._where[key] = text
         return text
 
+    def _prefix(self, f: Finding, key: _Key) -> tuple[object, object, str]:
+        """Everything before the location's CLM01: the finding's rule, severity, STC codes,
+        message, fix, source, ``line_level`` and its file and envelope ids."""
+        loc = f.location
+        if not (type(f.fix) is str and type(f.source) is str and type(loc.file) is str
+                and type(loc.isa13) is str and type(loc.gs06) is str
+                and type(loc.st02) is str):
+            raise TypeError("not a str")
+        text = (f'{self._head(f)}{string(f.message)}'
+                f'{self._middle(f.fix, f.source, f.line_level)}'
+                f'{self._envelope(loc.file, loc.isa13, loc.gs06, loc.st02)}')
+        if len(self._prefixes) >= MEMO_SIZE:
+            self._prefixes.clear()
+        hit = self._prefixes[key] = (f.severity, f.stc, text)
+        return hit
+
     def encode(self, f: Finding) -> str:
         loc = f.location
         try:
             start, end = loc.span
             line_level = f.line_level
             if not (type(loc.segment) is type(start) is type(end) is int
-                    and type(line_level) is bool and type(f.fix) is str
-                    and type(f.source) is str and type(loc.file) is str
-                    and type(loc.isa13) is str and type(loc.gs06) is str
-                    and type(loc.st02) is str):
+                    and type(line_level) is bool):
                 return self.dumps(f.to_dict())
+            # a rule's findings repeat their texts (the engine keeps its rendered messages):
+            # all but the location's own values is one memo lookup
+            key = (f.rule_id, f.message, f.fix, f.source, line_level, loc.file, loc.isa13,
+                   loc.gs06, loc.st02)
+            hit = self._prefixes.get(key)
+            if hit is None or hit[0] is not f.severity or hit[1] != f.stc:
+                hit = self._prefix(f, key)
             i, k = self._i, self._k
-            return (f'{self._head(f)}{string(f.message)}'
-                    f'{self._middle(f.fix, f.source, line_level)}'
-                    f'{self._envelope(loc.file, loc.isa13, loc.gs06, loc.st02)}'
-                    f'{string(loc.clm01)}{i}"lx"{k}{string(loc.lx)}{i}"ref_6r"{k}'
+            return (f'{hit[2]}{string(loc.clm01)}{i}"lx"{k}{string(loc.lx)}{i}"ref_6r"{k}'
                     f'{string(loc.ref_6r)}{i}"segment"{k}{loc.segment}{i}"span"{k}'
                     f'[{start}{i}{end}]{i}"path"{k}{string(loc.path)}{i}"element"{k}'
                     f'{string(loc.element)}}}}}')

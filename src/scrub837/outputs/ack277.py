@@ -9,30 +9,28 @@ rejected the claim gets a 2220D loop. Warnings never appear: a 277CA has no warn
 
 from __future__ import annotations
 
-import re
-from itertools import chain, groupby
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import islice
 from typing import BinaryIO
 
-from scrub837.claims.model import Claim, ServiceLine
-from scrub837.edits._util import ccyymmdd
+from scrub837.claims.model import Claim, HlBlock
 from scrub837.findings import Finding, Stc
+from scrub837.outputs._ack277_text import (MEMO_SIZE, STC12_MAX, Charges, _amount, _charge,
+                                           _composites, _fix_text, _name, _stc, clean,
+                                           stc_around)
 from scrub837.outputs.control import ControlNumbers
-from scrub837.verdicts.results import ClaimResult, TransactionResult, money
+from scrub837.outputs._ack277_claims import Totals, line_loop, provider_key, totals_of
+from scrub837.verdicts.results import ClaimResult, TransactionResult
 from scrub837.verdicts.spool import Spool, spooled
 from scrub837.x12.lexer import Segment
 
-#: Our delimiters (* : ^ ~), the ones 837s commonly use (| > { !), and '<' (fix texts write
-#: placeholders like <NDC>): replaced by spaces in every value copied into the 277CA.
-_BAD = str.maketrans({c: " " for c in "*:^~\r\n|<>{!"})
-_NOT_PRINTABLE = re.compile(r"[^ -~]+")
-#: a value ``clean`` leaves as it is: printable ASCII words, none of _BAD, single spaces between
-_PLAIN = re.compile(r"(?:[\x22-\x29\x2b-\x39\x3b\x3d\x3f-\x5d\x5f-\x7a\x7d]+"
-                    r"(?: [\x22-\x29\x2b-\x39\x3b\x3d\x3f-\x5d\x5f-\x7a\x7d]+)*)?").fullmatch
-STC12_MAX = 264
+__all__ = ["STC12_MAX", "Ack277Writer", "AckConfig", "_amount", "_charge", "_fix_text", "clean"]
+
+#: characters per write (the joined text stays small: in the processor's caches, off mmap)
+_BATCH = 32 * 1024
 SOURCE_ENTITIES = ("AY", "PR")  # 2100A NM101: clearinghouse or payer
 SOURCE_QUALIFIERS = ("46", "FI", "PI", "XV")  # 2100A NM108
 
@@ -56,141 +54,6 @@ class AckConfig:
             raise ValueError(f"source_id_qualifier must be one of {SOURCE_QUALIFIERS}")
 
 
-def clean(value: str, limit: int = 80) -> str:
-    """A value copied into the 277CA: no delimiter or control characters, bounded length."""
-    if len(value) <= limit and _PLAIN(value) is not None:
-        return value  # nothing to remove or collapse (most values): the same string
-    text = _NOT_PRINTABLE.sub("", value.translate(_BAD))
-    return " ".join(text.split())[:limit]
-
-
-_CENT = Decimal("0.01")
-
-
-def _amount(value: Decimal) -> str:
-    text = format(value.quantize(_CENT), "f")
-    return text[:-3] if text.endswith(".00") else text.rstrip("0")
-
-
-#: an amount that is its own 277CA text but for trailing zeros of its cents
-_PLAIN_AMOUNT = re.compile(r"(?:[1-9][0-9]{0,20}|0)(?:\.[0-9]{1,2})?").fullmatch
-
-
-def _charge(text: str) -> str:
-    """``_amount(money(text))``; a plain amount (no sign, no leading zero, at most two
-    decimals: what CLM02 nearly always is) without going through Decimal."""
-    if _PLAIN_AMOUNT(text) is None:
-        return _amount(money(text))
-    whole, dot, cents = text.partition(".")
-    cents = cents.rstrip("0")
-    return f"{whole}.{cents}" if cents else whole
-
-
-def _stc(composites: Iterable[Stc], date: str, action: str, amount: str, text: str = "") -> str:
-    comps = list(composites)[:3]
-    parts = ["STC", str(comps[0]), date, action, amount]
-    if len(comps) > 1 or text:
-        parts += ["", "", "", "", ""]
-        parts.append(str(comps[1]) if len(comps) > 1 else "")
-        parts.append(str(comps[2]) if len(comps) > 2 else "")
-        if text:
-            parts.append(text)
-    while parts[-1] == "":
-        parts.pop()
-    return "*".join(parts)
-
-
-def _dates(claim: Claim) -> str:
-    first, last = claim.date_range()
-    if not first:
-        return ""
-    return f"D8*{first}" if first == last else f"RD8*{first}-{last}"
-
-
-def _fix_text(rejecting: Iterable[Finding]) -> str:
-    """STC12: 'RULE - what to fix' for each rejecting rule, as many as fit in 264 characters."""
-    parts: list[str] = []
-    seen: set[str] = set()
-    for f in rejecting:
-        if f.rule_id in seen:
-            continue
-        seen.add(f.rule_id)
-        part = clean(f"{f.rule_id} - {f.fix or f.message}", 4 * STC12_MAX)
-        candidate = "; ".join([*parts, part])
-        if len(candidate) <= STC12_MAX:
-            parts.append(part)
-        elif not parts:
-            cut = part[:STC12_MAX - 3].rsplit(" ", 1)[0]
-            parts.append(cut + "...")
-            break
-        else:
-            break
-    return "; ".join(parts)
-
-
-def _name(nm1: Segment | None, fallback: str) -> list[str]:
-    """NM102..NM105 of a copied NM1 (entity type, last/organisation, first, middle)."""
-    if nm1 is None or not nm1.get(3):
-        return ["2", fallback, "", ""]
-    person = nm1.get(2) == "1"
-    return ["1" if person else "2", clean(nm1.get(3), 60),
-            clean(nm1.get(4), 35) if person else "", clean(nm1.get(5), 25) if person else ""]
-
-
-def _composites(findings: Iterable[Finding]) -> list[Stc]:
-    out: list[Stc] = []
-    for f in findings:
-        for s in f.stc:
-            if s not in out:
-                out.append(s)
-    return out or [Stc("A3", "21")]
-
-
-def _provider_key(c: ClaimResult) -> tuple[str, int]:
-    return (c.claim.provider.hl_id, c.claim.provider.hl.ordinal)
-
-
-class _ProviderKey:
-    """:func:`_provider_key`, once per billing provider loop object (its claims share it)."""
-
-    __slots__ = ("block", "key")
-
-    def __init__(self) -> None:
-        self.block: object = None
-        self.key: tuple[str, int] = ("", 0)
-
-    def __call__(self, c: ClaimResult) -> tuple[str, int]:
-        block = c.claim.provider
-        if block is not self.block:
-            self.block, self.key = block, (block.hl_id, block.hl.ordinal)
-        return self.key
-
-
-class _Totals:
-    """One billing provider's counts and amounts in a transaction (for its 2200C)."""
-
-    __slots__ = ("acc", "rej", "acc_amt", "rej_amt")
-
-    def __init__(self) -> None:
-        self.acc = self.rej = 0
-        self.acc_amt = self.rej_amt = Decimal(0)
-
-    def add(self, c: ClaimResult) -> None:
-        if c.rejected:
-            self.rej += 1
-            self.rej_amt += c.charge
-        else:
-            self.acc += 1
-            self.acc_amt += c.charge
-
-
-def _totals(claims: Iterable[ClaimResult]) -> _Totals:
-    totals = _Totals()
-    for c in claims:
-        totals.add(c)
-    return totals
-
-
 class Ack277Writer:
     """Streaming: ``add`` writes one 277 per supported 837 transaction as it comes; ``close``
     ends the interchange. Unsupported transactions get no 277 (the reports list them)."""
@@ -212,14 +75,20 @@ class Ack277Writer:
         self._transactions = 0
         self._opened = False
         self._st02 = ""
+        self._end = "~\n" if config.newline else "~"
         #: STC of an accepted claim up to its amount, and DTP*472 of a claim without dates
         self._accepted = _stc([Stc("A1", "20")], self.ymd, "WQ", "1")[:-1]
         self._no_dates = f"DTP*472*D8*{self.ymd}"
-        self._last_person: tuple[object, object, str] | None = None
-        self._kind_of: tuple[object, str] = (None, "")
+        self._charges = Charges()
+        #: the 2100D NM1*QC of the last subscriber's loops (by identity: its claims share them)
+        self._last_person: tuple[object, object, str] = (None, None, "")
+        #: a billing provider's NM1*85 by its elements (a file has few providers)
+        self._providers: dict[tuple[str, ...], str] = {}
+        #: a rejected claim's STC before and after its amount, by its findings' values
+        self._fixes: dict[tuple[tuple[str, tuple[Stc, ...], str], ...], tuple[str, str]] = {}
 
     def _write(self, segments: list[str]) -> None:
-        end = "~\n" if self.config.newline else "~"
+        end = self._end
         self.stream.write((end.join(segments) + end).encode("ascii", "replace"))
 
     @property
@@ -258,17 +127,20 @@ class Ack277Writer:
         if not self._opened and self.envelope:
             self._open_isa(result.envelope.isa)
         self._transactions += 1
+        write = self.stream.write
         batch: list[str] = []
         count = 0
-        for segs in self._transaction(result):  # a large transaction is written as it goes
-            batch += segs
-            if len(batch) >= 4096:
-                count += len(batch)
-                self._write(batch)
+        size = 0
+        for text, n in self._transaction(result):  # a large transaction is written as it goes
+            batch.append(text)
+            count += n
+            size += len(text)
+            if size >= _BATCH:
+                write("".join(batch).encode("ascii", "replace"))
                 batch = []
-        count += len(batch)
-        batch.append(f"SE*{count + 1}*{self._st02}")
-        self._write(batch)
+                size = 0
+        batch.append(f"SE*{count + 1}*{self._st02}{self._end}")
+        write("".join(batch).encode("ascii", "replace"))
 
     def close(self) -> None:
         if not self._opened:
@@ -277,36 +149,51 @@ class Ack277Writer:
 
     # -- one 277 ---------------------------------------------------------------------------
 
-    def _transaction(self, result: TransactionResult) -> Iterator[list[str]]:
-        """The 277's segments from ST to the last claim (``add`` writes SE), in lists. Two passes over
-        the claims: totals first (they come before the claims), then the claims, so a
-        spooled transaction is never held in memory."""
+    def _transaction(self, result: TransactionResult) -> Iterator[tuple[str, int]]:
+        """The 277's text from ST to the last claim (``add`` writes SE), in pieces, each with
+        its number of segments. Two passes over the claims: totals first (they come before
+        the claims), then the claims, so a spooled transaction is never held in memory."""
         cfg = self.config
+        end = self._end
         header = result.header
         assert header is not None
         # per billing provider (2000A loop), in order: the reader gives each claim the latest
         # HL 20 before it, so a provider's claims are together and its HL ordinal only grows
-        providers: Spool[_Totals] = Spool()
+        providers: Spool[Totals] = Spool()
         contiguous = True
         last: tuple[str, int] | None = None
-        totals = _Totals()
-        provider_key = _ProviderKey()
+        block: object = None
+        totals = Totals()
+        charges = self._charges
+        known = charges.known
         for c in result.claims:
-            key = provider_key(c)
-            if key != last:
-                if last is not None:
-                    contiguous = contiguous and key[1] > last[1]
-                    providers.append(totals)
-                totals, last = _Totals(), key
-            totals.add(c)
+            claim = c.claim
+            if claim.provider is not block:
+                block = claim.provider
+                key = (claim.provider.hl_id, claim.provider.hl.ordinal)
+                if key != last:
+                    if last is not None:
+                        contiguous = contiguous and key[1] > last[1]
+                        providers.append(totals)
+                    totals, last = Totals(), key
+            elements = claim.clm.elements
+            text = elements[2] if len(elements) > 2 else ""
+            hit = known.get(text)
+            amount = (hit if hit is not None else charges(text))[0]
+            if c.rejected:
+                totals.rej += 1
+                totals.rej_amt += amount
+            else:
+                totals.acc += 1
+                totals.acc_amt += amount
         if last is not None:
             providers.append(totals)
         grouped: dict[tuple[str, int], list[ClaimResult]] = {}
         if not contiguous:  # a hand-built result: claims listed under their provider, in memory
             for c in result.claims:
-                grouped.setdefault(_provider_key(c), []).append(c)
+                grouped.setdefault(provider_key(c), []).append(c)
             providers.close()
-            providers = spooled(_totals(claims) for claims in grouped.values())
+            providers = spooled(totals_of(claims) for claims in grouped.values())
         # ST02, the 2200A trace, one 2200C trace per provider, one REF*D9 per claim: reserved
         # at once (one locked update of a --control-state file per transaction, not per claim)
         numbers = self._numbers(2 + len(providers) + len(result.claims))
@@ -344,34 +231,65 @@ class Ack277Writer:
                  f"AMT*YU*{_amount(acc_amt)}", f"AMT*YY*{_amount(rej_amt)}"]
         # 2200C (STC02 not used there): receipt, or the transaction's rejection when the whole
         # ST/SE is rejected
-        provider_status = ((_composites(result.findings), "", "U") if result.rejected
-                           else ([Stc("A1", "19", entity)], "", "WQ"))
-        yield segs
-        groups: Iterable[tuple[tuple[str, int], Iterable[ClaimResult]]] = (
-            groupby(result.claims, key=_ProviderKey()) if contiguous else grouped.items())
+        provider_status = (stc_around(_composites(result.findings), "", "U") if result.rejected
+                           else stc_around([Stc("A1", "19", entity)], "", "WQ"))
+        yield end.join(segs) + end, len(segs)
+        # each provider's claims: the next acc + rej of them (in file order, or its group's)
+        claims = iter(result.claims)
+        lists = iter(grouped.values())
         hl = 2
-        for (_, claims), t in zip(groups, providers, strict=True):
-            claims = iter(claims)
-            head = next(claims)
-            claims = chain((head,), claims)
+        rejected_text, person = self._rejected, self._person
+        accepted, no_dates = self._accepted, self._no_dates
+        kind_of: object = None
+        kind = ""
+        for t in providers:
+            group = islice(claims, t.acc + t.rej) if contiguous else next(lists)
             hl += 1
             prov_hl = hl
-            nm1 = head.claim.provider.nm1("85")
-            kind, name, first, middle = _name(nm1, "BILLING PROVIDER")
-            sent = nm1.get(8) if nm1 is not None else ""
-            qualifier = sent if sent in ("FI", "SV", "XX") else "XX"
-            yield [f"HL*{prov_hl}*2*19*1",
-                        (f"NM1*85*{kind}*{name}*{first}*{middle}***{qualifier}*"
-                         f"{(clean(nm1.get(9), 80) if nm1 else '') or '0000000000'}"),
-                        f"TRN*1*{next(numbers)}",
-                        _stc(*provider_status, _amount(t.acc_amt + t.rej_amt)),
-                        f"QTY*QA*{t.acc}", f"QTY*QC*{t.rej}",
-                        f"AMT*YU*{_amount(t.acc_amt)}",
-                        f"AMT*YY*{_amount(t.rej_amt)}"]
-            claim_segments = self._claim
-            for c in claims:
+            pieces: list[str] = []
+            count = 0
+            for c in group:
+                claim = c.claim
+                if not pieces:  # the 2000C, from the provider's first claim
+                    segs = self._provider(claim.provider, prov_hl, next(numbers), t,
+                                          provider_status)
+                    pieces.append(end.join(segs) + end)
+                    count = len(segs)
+                elif count >= 1024:  # a provider of many claims: written as it goes
+                    yield "".join(pieces), count
+                    pieces, count = [""], 0
                 hl += 1
-                yield claim_segments(c, hl, prov_hl, next(numbers))
+                if claim.header is not kind_of:
+                    kind_of, kind = claim.header, claim.kind
+                if c.rejected or kind == "I":
+                    text, n = rejected_text(c, hl, prov_hl, next(numbers), kind)
+                    pieces.append(text)
+                    count += n
+                    continue
+                # an accepted 837P claim (most claims): one f-string
+                elements = claim.clm.elements
+                text = elements[2] if len(elements) > 2 else ""
+                hit = known.get(text)
+                charge = (hit if hit is not None else charges(text))[1]
+                text = elements[1] if len(elements) > 1 else ""
+                if not (text.isalnum() and text.isascii() and len(text) <= 50):
+                    text = clean(text, 50) or "UNKNOWN"
+                lo, hi = claim.span_dates
+                if not lo:
+                    lo, hi = claim.date_range()
+                if not lo:
+                    dtp = no_dates
+                elif lo == hi:
+                    dtp = f"DTP*472*D8*{lo}"
+                else:
+                    dtp = f"DTP*472*RD8*{lo}-{hi}"
+                seen = self._last_person  # the claims of a subscriber follow each other
+                who = (seen[2] if seen[0] is claim.subscriber and seen[1] is claim.patient
+                       else person(claim))
+                pieces.append(f"HL*{hl}*{prov_hl}*PT{end}{who}{end}TRN*2*{text}{end}"
+                              f"{accepted}{charge}{end}REF*D9*{next(numbers)}{end}{dtp}{end}")
+                count += 6
+            yield "".join(pieces), count
         providers.close()
 
     def _numbers(self, count: int) -> Iterator[int]:
@@ -379,22 +297,44 @@ class Ack277Writer:
         millions)."""
         return self.control.numbers(count)
 
-    def _claim(self, c: ClaimResult, hl: int, parent: int, trace: int) -> list[str]:
+    def _provider(self, provider: HlBlock, hl: int, trace: int, t: Totals,
+                  status: tuple[str, str]) -> list[str]:
+        """A billing provider's 2000C/2200C loops."""
+        nm1 = provider.nm1("85")
+        values = nm1.elements if nm1 is not None else ()
+        text = self._providers.get(values)
+        if text is None:
+            kind, name, first, middle = _name(nm1, "BILLING PROVIDER")
+            sent = nm1.get(8) if nm1 is not None else ""
+            qualifier = sent if sent in ("FI", "SV", "XX") else "XX"
+            text = (f"NM1*85*{kind}*{name}*{first}*{middle}***{qualifier}*"
+                    f"{(clean(nm1.get(9), 80) if nm1 else '') or '0000000000'}")
+            if len(self._providers) >= MEMO_SIZE:
+                self._providers.clear()
+            self._providers[values] = text
+        return [f"HL*{hl}*2*19*1", text, f"TRN*1*{trace}",
+                f"{status[0]}{_amount(t.acc_amt + t.rej_amt)}{status[1]}",
+                f"QTY*QA*{t.acc}", f"QTY*QC*{t.rej}",
+                f"AMT*YU*{_amount(t.acc_amt)}",
+                f"AMT*YY*{_amount(t.rej_amt)}"]
+
+    def _rejected(self, c: ClaimResult, hl: int, parent: int, trace: int,
+                  kind: str) -> tuple[str, int]:
+        """A claim's 2000D/2200D loops (and, rejected, its lines' 2220D) as text, with the
+        number of segments: every claim but an accepted 837P's (which ``_transaction``
+        writes itself, the same way)."""
         claim = c.claim
-        person = self._person(claim)
-        clm = claim.segments[0]
-        elements = clm.elements
+        elements = claim.clm.elements
         clm01 = elements[1] if len(elements) > 1 else ""
-        charge = _charge(elements[2] if len(elements) > 2 else "")
+        charge = self._charges(elements[2] if len(elements) > 2 else "")[1]
         first, last = claim.date_range()
         if c.rejected:
-            rejecting = c.rejecting
-            stc = _stc(_composites(rejecting), self.ymd, "U", charge, _fix_text(rejecting))
+            stc = self._rejected_stc(c.rejecting, charge)
         else:
             stc = self._accepted + charge
-        segs = [f"HL*{hl}*{parent}*PT", person,
+        segs = [f"HL*{hl}*{parent}*PT", self._person(claim),
                 f"TRN*2*{clean(clm01, 50) or 'UNKNOWN'}", stc, f"REF*D9*{trace}"]
-        if self._kind(claim) == "I":
+        if kind == "I":
             bill_type = clean(claim.facility_code + claim.frequency, 3)
             if len(bill_type) == 3:
                 segs.append(f"REF*BLT*{bill_type}")
@@ -406,53 +346,52 @@ class Ack277Writer:
             segs.append(f"DTP*472*RD8*{first}-{last}")
         if c.rejected:
             for line in c.rejected_lines:
-                segs += self._line(c, line)
-        return segs
+                segs += line_loop(c, line, self.ymd)
+        end = self._end
+        return end.join(segs) + end, len(segs)
+
+    def _rejected_stc(self, rejecting: tuple[Finding, ...], charge: str) -> str:
+        """A rejected claim's STC: its findings' composites and fixes repeat from claim to
+        claim (kept by their values)."""
+        if not charge:  # no amount: STC04 (and what is empty before it) left off
+            return _stc(_composites(rejecting), self.ymd, "U", charge, _fix_text(rejecting))
+        key = tuple([(f.rule_id, f.stc, f.fix or f.message) for f in rejecting])
+        try:
+            parts = self._fixes.get(key)
+        except TypeError:  # a plugin's value that cannot be a key
+            parts = ("", "")
+        if parts is None:
+            text = _stc(_composites(rejecting), self.ymd, "U", "\0", _fix_text(rejecting))
+            before, _, after = text.partition("\0")
+            parts = (before, after) if text.count("\0") == 1 else ("", "")
+            if len(self._fixes) >= MEMO_SIZE:
+                self._fixes.clear()
+            self._fixes[key] = parts
+        if not parts[0]:  # not to be made from parts
+            return _stc(_composites(rejecting), self.ymd, "U", charge, _fix_text(rejecting))
+        return parts[0] + charge + parts[1]
 
     def _person(self, claim: Claim) -> str:
         """The claim's 2100D NM1*QC (patient, else subscriber): the same for the claims of one
         subscriber (the reader gives them one loop object), so made once for them."""
-        key = (claim.subscriber, claim.patient)
-        last = self._last_person
-        if last is not None and last[0] is key[0] and last[1] is key[1]:
-            return last[2]
-        sub = claim.subscriber.nm1("IL")
-        pat = claim.patient.nm1("QC") if claim.patient is not None else sub
-        name = (clean(pat.get(3), 60) if pat else "") or "UNKNOWN"
-        first = clean(pat.get(4), 35) if pat else ""
-        member = (clean(sub.get(9), 80) if sub else "") or "UNKNOWN"
-        text = f"NM1*QC*1*{name}*{first}****MI*{member}"
-        self._last_person = (key[0], key[1], text)
+        sub, patient = claim.subscriber, claim.patient
+        seen = self._last_person
+        if seen[0] is sub and seen[1] is patient:
+            return seen[2]
+        nm1 = None
+        for seg in sub.segments:  # HlBlock.nm1("IL"), inline
+            values = seg.elements
+            if values[0] == "NM1" and len(values) > 1 and values[1] == "IL":
+                nm1 = seg
+                break
+        pat = patient.nm1("QC") if patient is not None else nm1
+        name = first = ""
+        if pat is not None:
+            values = pat.elements
+            n = len(values)
+            name = clean(values[3], 60) if n > 3 else ""
+            first = clean(values[4], 35) if n > 4 else ""
+        member = nm1.elements[9] if nm1 is not None and len(nm1.elements) > 9 else ""
+        text = f"NM1*QC*1*{name or 'UNKNOWN'}*{first}****MI*{clean(member, 80) or 'UNKNOWN'}"
+        self._last_person = (sub, patient, text)
         return text
-
-    def _kind(self, claim: Claim) -> str:
-        header = claim.header
-        if header is not self._kind_of[0]:
-            self._kind_of = (header, claim.kind)
-        return self._kind_of[1]
-
-    def _line(self, c: ClaimResult, line: ServiceLine) -> list[str]:
-        findings = [f for f in c.line_findings(line) if f.rejects]
-        code = clean(line.code, 48)
-        revenue = clean(line.revenue_code, 48)
-        if code:
-            comp = ":".join([clean(line.qualifier, 2) or "HC", code,
-                             *(clean(m, 2) for m in line.modifiers)])
-        else:  # an 837I line with a revenue code only: SVC01 NU (National Uniform Billing)
-            comp = f"NU:{revenue or 'UNKNOWN'}"
-        parts = ["SVC", comp, _amount(money(line.charge))]
-        if code and revenue:
-            parts += ["", revenue]
-        units = clean(line.units, 15)
-        if units:
-            parts += [""] * (7 - len(parts)) + [units]
-        segs = ["*".join(parts),
-                _stc(_composites(findings)[:3], self.ymd, "U", "").rstrip("*")]
-        if line.line_control:
-            segs.append(f"REF*FJ*{clean(line.line_control, 50)}")
-        if line.drug is not None and line.drug.prescription:
-            segs.append(f"REF*XZ*{clean(line.drug.prescription, 50)}")
-        date = line.service_date
-        if ccyymmdd(date) is not None:
-            segs.append(f"DTP*472*D8*{date}")
-        return segs

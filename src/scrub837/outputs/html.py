@@ -30,6 +30,7 @@ from typing import BinaryIO
 from lxml import etree
 from lxml.builder import E
 
+from scrub837.claims.model import Claim
 from scrub837.findings import Finding, Severity
 from scrub837.outputs import COPY_CHUNK
 from scrub837.outputs._html_claim import (SECTION_END, body_failed, claim_body, claim_head,
@@ -118,7 +119,7 @@ class HtmlReportWriter:
         self._prov_rejected = 0
         self._prov_warned = 0
         self._position = 0  # of the claim in its transaction
-        self._open_st02 = ""
+        self._open: Claim | None = None  # the last claim streamed
         self.part = HtmlPart()
 
     # -- items --------------------------------------------------------------------------
@@ -126,10 +127,14 @@ class HtmlReportWriter:
     def add(self, item: object) -> None:
         if isinstance(item, ClaimResult):  # streamed: its body now, its head at the SE
             self._streamed += 1
-            self._open_st02 = item.claim.envelope.st02
-            self._provisional(item)
+            self._open = item.claim  # its ST02 is read if its transaction never ends
+            if item.findings:
+                self._provisional(item)
+            else:  # most claims: no section, no row
+                self._position += 1
         elif isinstance(item, TransactionResult):
             streamed, self._streamed = self._streamed, 0
+            self._open = None
             if not item.supported:
                 self.part.problems.extend(item.findings)
             else:
@@ -299,7 +304,7 @@ class HtmlReportWriter:
     def _close_pending(self) -> None:
         if self._streamed:  # a transaction that never ended: the 277CA answers none of it
             self.part.unanswered += self._streamed
-            self.part.unanswered_st02 = self._open_st02
+            self.part.unanswered_st02 = self._open.envelope.st02 if self._open else ""
             self._streamed = 0
         if self._pending is not None:
             self._pending.close()

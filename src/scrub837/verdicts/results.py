@@ -165,6 +165,7 @@ class SummaryBuilder:
         self.failure = ""
         self.failure_segment = 0
         self.ta1 = Ta1Collector()
+        self._amounts: dict[str, Decimal] = {}  # CLM02 texts -> money(text): they repeat
 
     def add(self, item: object) -> None:
         from scrub837.claims.reader import EnvelopeProblem, ReadFailure
@@ -177,30 +178,47 @@ class SummaryBuilder:
                 return
             self.transactions += 1
             self.warnings += sum(1 for f in item.findings if not f.rejects)  # e.g. a version
-            reasons = self.reasons
+            reasons, amounts = self.reasons, self._amounts
+            claims = rejected = warnings = 0
+            total, held = self.total, self.held
             for c in item.claims:  # one pass over each claim's findings
-                self.claims += 1
-                charge = money(c.claim.charge)
-                self.total += charge
+                claims += 1
+                elements = c.claim.clm.elements  # CLM02 (Claim.charge), parsed once per text
+                text = elements[2] if len(elements) > 2 else ""
+                charge = amounts.get(text)
+                if charge is None:
+                    if len(amounts) >= 4096:
+                        amounts.clear()
+                    charge = amounts[text] = money(text)
+                total += charge
                 if c.rejected:
-                    self.rejected += 1
-                    self.held += charge
+                    rejected += 1
+                    held += charge
                     rules = set()
                     for f in c.findings:
                         if f.rejects:
                             rules.add(f.rule_id)
                         else:
-                            self.warnings += 1
+                            warnings += 1
                     for rule in rules:
                         reasons[rule] = reasons.get(rule, 0) + 1
-                else:  # no finding of an accepted claim rejects
-                    self.accepted += 1
-                    self.warnings += len(c.findings)
+                elif c.findings:  # no finding of an accepted claim rejects
+                    warnings += len(c.findings)
+            self.claims += claims
+            self.rejected += rejected
+            self.accepted += claims - rejected
+            self.warnings += warnings
+            self.total, self.held = total, held
         elif isinstance(item, EnvelopeProblem):
             self.envelope.extend(item.findings)
         elif isinstance(item, ReadFailure):
             self.failure = item.message
             self.failure_segment = item.segment
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_amounts"] = {}  # a memo: not sent with a --jobs part's totals
+        return state
 
     def merge(self, other: SummaryBuilder) -> None:
         """Add the totals of a later part of the same file (``--jobs`` parts)."""
