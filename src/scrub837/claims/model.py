@@ -184,7 +184,7 @@ class Claim:
 
     __slots__ = ("file", "header", "provider", "subscriber", "patient", "sequence", "clm",
                  "text", "span_dates", "lines", "segments", "diagnoses", "prior_auth",
-                 "statement_dates", "_head", "_marks", "_follows", "_plain")
+                 "statement_dates", "_head", "_marks", "_follows", "_plain", "_procs")
 
     file: str
     header: TransactionHeader
@@ -207,6 +207,7 @@ class Claim:
     _marks: list[int]
     _follows: list[str | None]
     _plain: PlainScan | None  # the text read for the checks of a claim without drug lines
+    _procs: list[tuple[tuple[str, ...], bool] | None] | None  # see _procedures
 
     def __init__(self, file: str, header: TransactionHeader, provider: HlBlock,
                  subscriber: HlBlock, patient: HlBlock | None, segments: tuple[Segment, ...],
@@ -231,6 +232,7 @@ class Claim:
         self._head = None
         self._marks = []
         self._plain = None
+        self._procs = None
 
     @classmethod
     def read(cls, file: str, header: TransactionHeader, provider: HlBlock, subscriber: HlBlock,
@@ -250,6 +252,7 @@ class Claim:
         claim.text = text
         claim.span_dates = ("", "")
         claim._plain = None
+        claim._procs = None
         if regular:
             claim._marks = marks
             claim._follows = follows
@@ -263,6 +266,28 @@ class Claim:
                                 for i, segs in enumerate(lines, start=1))
         return claim
 
+    def _procedures(self) -> list[tuple[tuple[str, ...], bool] | None]:
+        """Each line's SV101 / SV202 split into components, and whether the line is SV2,
+        from the segment after its LX as the reader saw it (None: not seen, read the line);
+        parsed once, for the codes and the lines."""
+        found = self._procs
+        if found is None:
+            delims = self.clm.delims
+            sep = delims.element
+            comp = delims.component
+            found = []
+            for sv in self._follows:  # one per LX
+                if sv is None:  # the segment after LX is no SV1/SV2
+                    found.append(None)
+                    continue
+                elements = sv.split(sep, 3)
+                inst = elements[0] == "SV2"
+                at = 2 if inst else 1
+                value = elements[at] if len(elements) > at else ""
+                found.append((tuple(value.split(comp)) if value else (), inst))
+            self._procs = found
+        return found
+
     def procedure_codes(self) -> list[str]:
         """Each line's procedure code (SV101-2 / SV202-2), in order: for a claim read from
         regular text, from the segment after each LX as the reader saw it, without building
@@ -273,41 +298,18 @@ class Claim:
             read = None
         if read is not None or not self._marks:
             return [line.code for line in self.lines]
-        delims = self.clm.delims
-        sep = delims.element
-        comp = delims.component
-        codes = []
-        for sv in self._follows:  # one per LX
-            if sv is None:  # the segment after LX is no SV1/SV2: read the lines
-                return [line.code for line in self.lines]
-            elements = sv.split(sep, 3)
-            at = 2 if elements[0] == "SV2" else 1
-            value = elements[at] if len(elements) > at else ""
-            parts = value.split(comp, 2) if value else ()
-            codes.append(parts[1] if len(parts) > 1 else "")
-        return codes
+        procs = self._procedures()
+        if None in procs:  # a line whose SV1/SV2 is not right after its LX: read the lines
+            return [line.code for line in self.lines]
+        return [proc[1] if len(proc) > 1 else "" for proc, _ in procs]  # type: ignore[misc]
 
     def _read_lines(self, head: Head) -> tuple[ServiceLine, ...]:
-        marks = self._marks
-        if not marks:
+        if not self._marks:
             return ()
-        delims = self.clm.delims
-        sep = delims.element
-        comp = delims.component
         read = ServiceLine.read
-        out = []
-        index = 0
-        for sv in self._follows:  # one per LX
-            index += 1
-            if sv is None:  # the segment after LX is no SV1/SV2: read the line
-                out.append(read(index, head, None, False))
-                continue
-            elements = sv.split(sep)
-            inst = elements[0] == "SV2"
-            at = 2 if inst else 1
-            value = elements[at] if len(elements) > at else ""
-            out.append(read(index, head, tuple(value.split(comp)) if value else (), inst))
-        return tuple(out)
+        return tuple(read(index, head, None, False) if got is None
+                     else read(index, head, got[0], got[1])
+                     for index, got in enumerate(self._procedures(), start=1))
 
     def plain_scan(self) -> PlainScan | None:
         """The claim's text read without building its segments (:func:`scan_plain`), for a

@@ -168,6 +168,8 @@ class Engine:
         self._kinds: IdentityMemo[TransactionHeader, str] = IdentityMemo(16)
         self._rules: dict[tuple[str, int], tuple[PayerOverlay, _Rule | None]] = {}
         self._plain_contexts: dict[tuple[int, str], EditContext] = {}
+        #: the claim has_drug_lines read last, and its codes
+        self._codes: tuple[Claim | None, list[str]] = (None, [])
 
     def _is_drug(self, code: str) -> bool:
         known = self._drug_code
@@ -181,14 +183,18 @@ class Engine:
     def has_drug_lines(self, claim: Claim) -> bool:
         """A line of the claim bills a drug (its procedure code is one the rule book knows
         as a drug): the drug edits will read all of it."""
+        codes = claim.procedure_codes()
+        self._codes = (claim, codes)  # for its context, asked for next
         is_drug = self._is_drug
-        return any(is_drug(code) for code in claim.procedure_codes())
+        return any(is_drug(code) for code in codes)
 
     def context(self, claim: Claim) -> EditContext:
         rb = self.rulebook
         known = self._drug_code
         drug = []
-        codes = claim.procedure_codes()  # a claim without drug lines builds none of its lines
+        last = self._codes  # one read: another thread may set it
+        # a claim without drug lines builds none of its lines
+        codes = last[1] if last[0] is claim else claim.procedure_codes()
         for at, code in enumerate(codes):
             is_drug = known.get(code)
             if is_drug is None:
