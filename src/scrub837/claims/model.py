@@ -307,9 +307,13 @@ class Claim:
         if not self._marks:
             return ()
         read = ServiceLine.read
-        return tuple(read(index, head, None, False) if got is None
-                     else read(index, head, got[0], got[1])
-                     for index, got in enumerate(self._procedures(), start=1))
+        out = []
+        index = 0
+        for got in self._procedures():
+            index += 1
+            out.append(read(index, head, None, False) if got is None
+                       else read(index, head, got[0], got[1]))
+        return tuple(out)
 
     def plain_scan(self) -> PlainScan | None:
         """The claim's text read without building its segments (:func:`scan_plain`), for a

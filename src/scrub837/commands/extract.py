@@ -88,9 +88,10 @@ def _extract(name: str, is_drug: Callable[[str], bool], args: argparse.Namespace
                 if every:
                     records = [encode(item, line) for line in item.lines]
                 else:  # a claim without drug lines builds none of its lines
-                    codes = item.procedure_codes()
-                    records = [encode(item, line) for line, code in zip(item.lines, codes)
-                               if is_drug(code)] if any(map(is_drug, codes)) else []
+                    drug = [at for at, code in enumerate(item.procedure_codes())
+                            if is_drug(code)]
+                    lines = item.lines if drug else ()
+                    records = [encode(item, lines[at]) for at in drug]
                 if records:
                     records.append("")
                     stdout.write("\n".join(records))
