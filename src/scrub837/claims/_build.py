@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from scrub837.x12.lexer import Delimiters, Segment
+from scrub837.x12.lexer import Delimiters, Segment, segments_of
 
 #: HI qualifiers that carry diagnoses (837P: ABK/ABF/BK/BF; 837I also ABJ/BJ, APR/PR, ABN/BN).
 DX_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF", "ABJ", "BJ", "APR", "PR", "ABN", "BN"})
@@ -87,37 +87,39 @@ def read_head(segs: Sequence[Segment]) -> HeadFields:
 
 
 def read_line(segs: Sequence[Segment]) -> LineFields:
-    """Loop 2400 from its segments after LX (up to the next LX or the claim's end)."""
+    """Loop 2400 from its segments (up to the next LX or the claim's end; its LX first or not:
+    it sets no field). Every line of a scrub is read here: elements are read directly."""
     sv = dtp = ref_6r = lin = ctp = None
     auth: list[Segment] = []
     notes: list[Segment] = []
     drug_refs: list[Segment] = []
-    loop = "2400"
+    loop = 0  # 0: 2400, 1: 2410, 2: 2420/2430
     for seg in segs:
-        sid = seg.elements[0]
-        if sid in ("SV1", "SV2") and sv is None:
+        elements = seg[3]
+        sid = elements[0]
+        if (sid == "SV1" or sid == "SV2") and sv is None:
             sv = seg
         elif sid == "LIN":
             lin = seg
-            loop = "2410"
-        elif sid == "NM1":
-            loop = "2420"
-        elif sid == "SVD":
-            loop = "2430"
-        elif loop == "2400":
-            if sid == "DTP" and seg.get(1) == "472":
-                dtp = seg
+            loop = 1
+        elif sid == "NM1" or sid == "SVD":
+            loop = 2
+        elif loop == 0:
+            if sid == "DTP":
+                if len(elements) > 1 and elements[1] == "472":
+                    dtp = seg
             elif sid == "REF":
-                qual = seg.get(1)
+                qual = elements[1] if len(elements) > 1 else ""
                 if qual == "6R":
                     ref_6r = seg
                 elif qual == "G1":
                     auth.append(seg)
             elif sid == "NTE":
                 notes.append(seg)
-        elif loop == "2410":
-            if sid == "CTP" and ctp is None:
-                ctp = seg
+        elif loop == 1:
+            if sid == "CTP":
+                if ctp is None:
+                    ctp = seg
             elif sid == "REF":
                 drug_refs.append(seg)
     return LineFields(sv, dtp, ref_6r, auth, notes, lin, ctp, drug_refs)
@@ -148,83 +150,10 @@ def cut_at_lx(segs: Sequence[Segment]) -> tuple[list[Segment], list[list[Segment
 def read_lines_text(text: str, offset: int, ordinal: int,
                     delims: Delimiters) -> list[tuple[list[Segment], LineFields]]:
     """Every line of a claim from the text of its lines (its first LX .. its end): the
-    segments of each line (LX first) and what :func:`read_line` reads from them, in one
-    pass over the text (every line of a scrub is read: this is on the hot path)."""
-    term = delims.segment
-    sep = delims.element
-    parts = text.split(term)
-    parts.pop()  # after the last terminator: nothing, or the next segment's line break
-    out: list[tuple[list[Segment], LineFields]] = []
-    new = tuple.__new__
-    strip_cr = term == "\n"
-    pos = offset
-    segs: list[Segment] = []
-    sv = dtp = ref_6r = lin = ctp = None
-    auth: list[Segment] = []
-    notes: list[Segment] = []
-    drug_refs: list[Segment] = []
-    loop = 0  # 0: 2400, 1: 2410, 2: 2420/2430
-    for part in parts:
-        seg_start = pos
-        pos += len(part) + 1
-        if not part:
-            continue
-        first = part[0]
-        if first == "\n" or first == "\r" or first == " ":
-            stripped = part.lstrip(" \r\n")
-            seg_start += len(part) - len(stripped)
-            part = stripped
-            if not part:
-                continue
-        if strip_cr and part[-1] == "\r":
-            part = part[:-1]
-            if not part:
-                continue
-        ordinal += 1
-        elements = tuple(part.split(sep))
-        seg = new(Segment, (ordinal, seg_start, pos, elements, delims))
-        sid = elements[0]
-        if sid == "LX":
-            if segs:
-                out.append((segs, LineFields(sv, dtp, ref_6r, auth, notes, lin, ctp,
-                                             drug_refs)))
-            segs = [seg]
-            sv = dtp = ref_6r = lin = ctp = None
-            auth, notes, drug_refs = [], [], []
-            loop = 0
-            continue
-        segs.append(seg)
-        if (sid == "SV1" or sid == "SV2") and sv is None:
-            sv = seg
-        elif sid == "LIN":
-            lin = seg
-            loop = 1
-        elif sid == "NM1" or sid == "SVD":
-            loop = 2
-        elif loop == 0:
-            if sid == "DTP":
-                if len(elements) > 1 and elements[1] == "472":
-                    dtp = seg
-            elif sid == "REF":
-                qual = elements[1] if len(elements) > 1 else ""
-                if qual == "6R":
-                    ref_6r = seg
-                elif qual == "G1":
-                    auth.append(seg)
-            elif sid == "NTE":
-                notes.append(seg)
-        elif loop == 1:
-            if sid == "CTP":
-                if ctp is None:
-                    ctp = seg
-            elif sid == "REF":
-                drug_refs.append(seg)
-    if segs:
-        out.append((segs, LineFields(sv, dtp, ref_6r, auth, notes, lin, ctp, drug_refs)))
-    return out
-
-
-
+    segments of each line (LX first), built as the lexer builds them, and what
+    :func:`read_line` reads from them."""
+    _, lines = cut_at_lx(segments_of(text, offset, ordinal, delims))
+    return [(segs, read_line(segs)) for segs in lines]
 
 class PlainScan(NamedTuple):
     """What a claim without drug lines is checked and written from, found in its text by

@@ -152,7 +152,7 @@ class ServiceLine:
         line = _new(cls)
         line.index = index
         line._head = head
-        line._fill(segs, read_line(segs[1:]))
+        line._fill(segs, read_line(segs))
         return line
 
     # -- reading ---------------------------------------------------------------------------
