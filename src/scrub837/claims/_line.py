@@ -216,26 +216,24 @@ class ServiceLine:
         """SV101-7 / SV202-7."""
         return self._proc_at(7)
 
-    @property
-    def charge(self) -> str:
+    def _sv_at(self, professional: int) -> str:
+        """SV1 element ``professional``, or its SV2 counterpart one further on ('' without)."""
         sv = self.sv
         if sv is None:
             return ""
-        return sv.get(3 if self.is_institutional else 2)
+        return sv.get(professional + 1 if self.is_institutional else professional)
+
+    @property
+    def charge(self) -> str:
+        return self._sv_at(2)  # SV102 / SV203
 
     @property
     def unit_basis(self) -> str:
-        sv = self.sv
-        if sv is None:
-            return ""
-        return sv.get(4 if self.is_institutional else 3)
+        return self._sv_at(3)  # SV103 / SV204
 
     @property
     def units(self) -> str:
-        sv = self.sv
-        if sv is None:
-            return ""
-        return sv.get(5 if self.is_institutional else 4)
+        return self._sv_at(4)  # SV104 / SV205
 
     @property
     def place_of_service(self) -> str:
