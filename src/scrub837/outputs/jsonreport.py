@@ -305,21 +305,13 @@ class JsonReportWriter:
         size = 0
         for c in t.claims:
             text = next(lines) if lines is not None else _lines_text(c)
-            try:
-                if text[0] == "{":  # a claim without findings, written as it was checked
-                    if not c.findings:
-                        batch.append(text)
-                        size += len(text)
-                        if size >= _BATCH:  # a comma before every batch but the first
-                            write(",".join(batch).encode("ascii"))
-                            batch.clear()
-                            batch.append("")
-                            size = 0
-                        continue
+            if text[0] != "{" or c.findings:  # else a claim without findings, written as checked
+                if text[0] == "{":
                     text = "[]"  # its transaction gave it findings: written again
-                text = _claim_text(c, encode, text, parties)
-            except (TypeError, ValueError):  # a value json writes its own way: json writes it
-                text = _ENCODE(self._claim_dict(c, json.loads(text)))
+                try:
+                    text = _claim_text(c, encode, text, parties)
+                except (TypeError, ValueError):  # a value json writes its own way: json does
+                    text = _ENCODE(self._claim_dict(c, json.loads(text)))
             batch.append(text)
             size += len(text)
             if size >= _BATCH:  # a comma before every batch but the first
