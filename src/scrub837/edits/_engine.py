@@ -168,8 +168,6 @@ class Engine:
         self._kinds: IdentityMemo[TransactionHeader, str] = IdentityMemo(16)
         self._rules: dict[tuple[str, int], tuple[PayerOverlay, _Rule | None]] = {}
         self._plain_contexts: dict[tuple[int, str], EditContext] = {}
-        #: the claim has_drug_lines read last, and its codes
-        self._codes: tuple[Claim | None, list[str]] = (None, [])
 
     def _is_drug(self, code: str) -> bool:
         known = self._drug_code
@@ -183,24 +181,16 @@ class Engine:
     def has_drug_lines(self, claim: Claim) -> bool:
         """A line of the claim bills a drug (its procedure code is one the rule book knows
         as a drug): the drug edits will read all of it."""
-        codes = claim.procedure_codes()
-        self._codes = (claim, codes)  # for its context, asked for next
         is_drug = self._is_drug
-        return any(is_drug(code) for code in codes)
+        return any(is_drug(code) for code in claim.procedure_codes())
 
     def context(self, claim: Claim) -> EditContext:
         rb = self.rulebook
-        known = self._drug_code
-        drug = []
-        last = self._codes  # one read: another thread may set it
+        is_drug = self._is_drug
         # a claim without drug lines builds none of its lines
-        codes = last[1] if last[0] is claim else claim.procedure_codes()
-        for at, code in enumerate(codes):
-            is_drug = known.get(code)
-            if is_drug is None:
-                is_drug = self._is_drug(code)
-            if is_drug:
-                drug.append(claim.lines[at])
+        at_drug = [at for at, code in enumerate(claim.procedure_codes()) if is_drug(code)]
+        lines = claim.lines if at_drug else ()
+        drug = [lines[at] for at in at_drug]
         header = claim.header
         kind = self._kinds.get(header)
         if kind is None:
