@@ -83,12 +83,10 @@ def _block_body(block: HlBlock, end: str) -> _Body:
     segs = block.segments
     if len(segs) < 2:
         return _Body("", 0, end)
-    text = block.text
     term, brk = end[0], end[1:]
-    if text and term not in " \r\n" and text.count(term) == len(segs) and _uniform(
-            text, term, brk):
+    if _evenly_broken(block.text, term, brk, len(segs)):
         hl = segs[0]
-        return _Body(text[hl.end - hl.start + len(brk) : -1], len(segs) - 1, end)
+        return _Body(block.text[hl.end - hl.start + len(brk) : -1], len(segs) - 1, end)
     return _Body.of(segs[1:], end)
 
 
@@ -105,9 +103,13 @@ def _brk(count: int, gap: int) -> str:
 _IRREGULAR: dict[tuple[str, str], re.Pattern[str]] = {}
 
 
-def _uniform(text: str, term: str, brk: str) -> bool:
-    """Every terminator of ``text`` (whole segments) but its last is followed by exactly
-    ``brk`` and then a segment: the text is its segments joined by ``term + brk``."""
+def _evenly_broken(text: str, term: str, brk: str, count: int) -> bool:
+    """``text`` (as read from the file: whole segments) is its ``count`` segments joined by
+    ``term + brk``: no empty segment, every terminator but the last followed by exactly
+    ``brk`` and then a segment, no other white space ('' never is: a value built from
+    segments)."""
+    if not text or term in " \r\n" or text.count(term) != count:
+        return False
     pattern = _IRREGULAR.get((term, brk))
     if pattern is None:
         pattern = _IRREGULAR[(term, brk)] = re.compile(
@@ -115,44 +117,28 @@ def _uniform(text: str, term: str, brk: str) -> bool:
     return pattern.search(text, 0, len(text) - 1) is None
 
 
-def _text_body(claim: Claim) -> _Body | None:
-    """The claim's body straight from its text, when the text is what joining its segments
-    with their terminator and line break gives (no empty segment, every segment followed by
-    the same break, no other white space): a claim without drug lines is never split into
-    segments, and the others' segments are not joined again."""
-    text = claim.text
+def _entry(claim: Claim, caches: tuple[list[object], ...]) -> _Entry:
+    """The claim's text; the input's line-break style after terminators ('', '\\n' or
+    '\\r\\n') is read from the gap between its first two segments. An evenly broken claim
+    is written from its text: one without drug lines is never split into segments, and the
+    others' segments are not joined again."""
     term = claim.clm.delims.segment
-    if not text or term in " \r\n":
-        return None
     plain = claim.plain_scan()
     if plain is not None:
         count, gap = plain.segment_count, plain.gap
     else:
         segs = claim.segments
         count = len(segs)
-        if text.count(term) != count:  # an empty segment
-            return None
         gap = segs[1].start - segs[0].end if count > 1 else 0
     brk = _brk(count, gap)
-    if not _uniform(text, term, brk):
-        return None
-    return _Body(text[:-1], count, term + brk)
-
-
-def _entry(claim: Claim, caches: tuple[list[object], ...]) -> _Entry:
-    """The claim's text; the input's line-break style after terminators ('', '\\n' or
-    '\\r\\n') is read from the gap between its first two segments."""
-    body = _text_body(claim)
-    if body is None:
-        segs = claim.segments
-        end = segs[0].delims.segment + _brk(len(segs), segs[1].start - segs[0].end
-                                            if len(segs) > 1 else 0)
-        body = _Body.of(segs, end)
-    end = body.end
+    end = term + brk
+    text = claim.text
+    body = (_Body(text[:-1], count, end) if _evenly_broken(text, term, brk, count)
+            else _Body.of(claim.segments, end))
     patient = claim.patient
     return _Entry(_block(claim.provider, caches[0], end), _block(claim.subscriber, caches[1], end),
                   _block(patient, caches[2], end) if patient is not None else None,
-                  body, end[1:])
+                  body, brk)
 
 
 class Written(NamedTuple):
