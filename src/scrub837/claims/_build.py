@@ -188,10 +188,11 @@ def _plain_pattern(sep: str, term: str) -> re.Pattern[str]:
 
 
 def scan_plain(text: str, offset: int, ordinal: int, delims: Delimiters,
-               follows: list[str | None]) -> PlainScan | None:
+               charges: list[str] | None) -> PlainScan | None:
     """A claim read from regular text (CLM first, at byte ``offset``, segment ``ordinal``;
-    the segment after each of its LX in ``follows``) scanned for the checks and the split of
-    a claim without drug lines: its DTPs, its lines' charges, REF*6R and dates of service
+    its lines' charges as the segment after each LX gives them, None when one is not an
+    SV1/SV2) scanned for the checks and the split of a claim without drug lines: its DTPs,
+    its lines' REF*6R and dates of service
     (read as :func:`read_lines_text` reads them: a line's DTP*472 before any LIN, NM1 or
     SVD of the line), its segment count and last segment. None for a terminator that is
     white space (those texts are read the segments' way)."""
@@ -200,6 +201,7 @@ def scan_plain(text: str, offset: int, ordinal: int, delims: Delimiters,
         return None
     sep = delims.element
     dos = f"DTP{sep}472"
+    n_dos = len(dos)
     dtps: list[str] = []
     controls: list[str] = []
     dates: list[str | None] = []
@@ -212,21 +214,13 @@ def scan_plain(text: str, offset: int, ordinal: int, delims: Delimiters,
             own = True
         elif dtp:
             dtps.append(dtp)
-            if own and dtp.startswith(dos) and (len(dtp) == 7 or dtp[7] == sep):
+            if own and dtp.startswith(dos) and (len(dtp) == n_dos or dtp[n_dos] == sep):
                 elements = dtp.split(sep, 4)
                 dates[line] = elements[3] if len(elements) > 3 else ""
         elif loop:
             own = False
         else:
             controls.append(ref)
-    charges: list[str] | None = []
-    for sv in follows:
-        if sv is None:
-            charges = None
-            break
-        elements = sv.split(sep, 4)
-        at = 3 if elements[0] == "SV2" else 2
-        charges.append(elements[at] if len(elements) > at else "")  # type: ignore[union-attr]
     count = text.count(term)
     brk = text.find(term) + 1
     gap = _WHITE.match(text, brk).end() - brk  # type: ignore[union-attr]

@@ -207,7 +207,7 @@ class Claim:
     _marks: list[int]
     _follows: list[str | None]
     _plain: PlainScan | None  # the text read for the checks of a claim without drug lines
-    _procs: list[tuple[tuple[str, ...], bool] | None] | None  # see _procedures
+    _procs: list[tuple[tuple[str, ...], bool, str] | None] | None  # see _procedures
 
     def __init__(self, file: str, header: TransactionHeader, provider: HlBlock,
                  subscriber: HlBlock, patient: HlBlock | None, segments: tuple[Segment, ...],
@@ -266,10 +266,10 @@ class Claim:
                                 for i, segs in enumerate(lines, start=1))
         return claim
 
-    def _procedures(self) -> list[tuple[tuple[str, ...], bool] | None]:
-        """Each line's SV101 / SV202 split into components, and whether the line is SV2,
-        from the segment after its LX as the reader saw it (None: not seen, read the line);
-        parsed once, for the codes and the lines."""
+    def _procedures(self) -> list[tuple[tuple[str, ...], bool, str] | None]:
+        """Each line's SV101 / SV202 split into components, whether the line is SV2, and its
+        charge (SV102 / SV203), from the segment after its LX as the reader saw it (None: not
+        seen, read the line); parsed once, for the codes, the lines and the text's checks."""
         found = self._procs
         if found is None:
             delims = self.clm.delims
@@ -280,11 +280,12 @@ class Claim:
                 if sv is None:  # the segment after LX is no SV1/SV2
                     found.append(None)
                     continue
-                elements = sv.split(sep, 3)
+                elements = sv.split(sep, 4)
                 inst = elements[0] == "SV2"
-                at = 2 if inst else 1
+                at = 2 if inst else 1  # the procedure; the charge follows it
                 value = elements[at] if len(elements) > at else ""
-                found.append((tuple(value.split(comp)) if value else (), inst))
+                charge = elements[at + 1] if len(elements) > at + 1 else ""
+                found.append((tuple(value.split(comp)) if value else (), inst, charge))
             self._procs = found
         return found
 
@@ -301,7 +302,7 @@ class Claim:
         procs = self._procedures()
         if None in procs:  # a line whose SV1/SV2 is not right after its LX: read the lines
             return [line.code for line in self.lines]
-        return [proc[1] if len(proc) > 1 else "" for proc, _ in procs]  # type: ignore[misc]
+        return [proc[1] if len(proc) > 1 else "" for proc, _, _ in procs]  # type: ignore[misc]
 
     def _read_lines(self, head: Head) -> tuple[ServiceLine, ...]:
         if not self._marks:
@@ -325,8 +326,10 @@ class Claim:
             if head is None or not head.text:
                 return None
             clm = self.clm
+            procs = self._procedures()
+            charges = None if None in procs else [p[2] for p in procs]  # type: ignore[index]
             found = self._plain = scan_plain(self.text, clm.start, clm.ordinal, clm.delims,
-                                             self._follows)
+                                             charges)
         return found
 
     def date_range(self) -> tuple[str, str]:
