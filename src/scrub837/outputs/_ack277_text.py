@@ -40,15 +40,20 @@ _CENT = Decimal("0.01")
 _PLAIN_AMOUNT = re.compile(r"(?:[1-9][0-9]{0,20}|0)(?:\.[0-9]{1,2})?").fullmatch
 
 
+def _trimmed_cents(text: str) -> str:
+    """A plain amount's text (``_PLAIN_AMOUNT``) without the trailing zeros of its cents."""
+    whole, _, cents = text.partition(".")
+    cents = cents.rstrip("0")
+    return f"{whole}.{cents}" if cents else whole
+
+
 def _amount(value: Decimal) -> str:
     """An amount as the 277CA writes it: cents rounded, no trailing zeros of them."""
     text = str(value)
     if text.isdigit() and len(text) < 22:  # a whole amount
         return text
     if _PLAIN_AMOUNT(text) is not None:  # a total of plain amounts (nearly always): as it is
-        whole, dot, cents = text.partition(".")
-        cents = cents.rstrip("0")
-        return f"{whole}.{cents}" if cents else whole
+        return _trimmed_cents(text)
     text = format(value.quantize(_CENT), "f")
     return text[:-3] if text.endswith(".00") else text.rstrip("0")
 
@@ -58,9 +63,7 @@ def _charge(text: str) -> str:
     decimals: what CLM02 nearly always is) without going through Decimal."""
     if _PLAIN_AMOUNT(text) is None:
         return _amount(money(text))
-    whole, dot, cents = text.partition(".")
-    cents = cents.rstrip("0")
-    return f"{whole}.{cents}" if cents else whole
+    return _trimmed_cents(text)
 
 
 class Charges:
@@ -99,13 +102,8 @@ def _stc(composites: Iterable[Stc], date: str, action: str, amount: str, text: s
 def stc_around(composites: list[Stc], date: str, action: str) -> tuple[str, str]:
     """The text of ``_stc(composites, date, action, amount)`` before and after a non-empty
     ``amount`` (the 2200C STC: one per billing provider, the same but for the amount)."""
-    comps = composites[:3]
-    rest = []
-    if len(comps) > 1:
-        rest = ["", "", "", "", "", str(comps[1]), str(comps[2]) if len(comps) > 2 else ""]
-        while rest and rest[-1] == "":
-            rest.pop()
-    return f"STC*{comps[0]!s}*{date}*{action}*", "*" + "*".join(rest) if rest else ""
+    before, _, after = _stc(composites, date, action, "\0").partition("\0")
+    return before, after
 
 
 def _fix_text(rejecting: Iterable[Finding]) -> str:
