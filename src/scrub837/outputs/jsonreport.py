@@ -84,10 +84,8 @@ class _Parties:
             last = person.get(3) if person else ""
             first = person.get(4) if person else ""
             member = subscriber.get(9) if subscriber else ""
-            if not self.show_phi:  # extract.mask, inline
-                last = last[:1] + "*" * (len(last) - 1)
-                first = first[:1] + "*" * (len(first) - 1)
-                member = member[:1] + "*" * (len(member) - 1)
+            if not self.show_phi:
+                last, first, member = mask(last), mask(first), mask(member)
             self._who = (string(payer.get(9) if payer else ""),
                          f'{{"last_name":{string(last)},"first_name":{string(first)},'
                          f'"member_id":{string(member)}}}')

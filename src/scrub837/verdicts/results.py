@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
+from functools import lru_cache
 from typing import NamedTuple
 
 from scrub837.claims.model import Claim, Envelope, ServiceLine, TransactionHeader
@@ -19,6 +20,7 @@ class Verdict(str, Enum):
     REJECTED = "rejected"
 
 
+@lru_cache(maxsize=4096)  # claims' and lines' charges repeat: each text parsed once
 def money(text: str) -> Decimal:
     """A monetary element as Decimal (0 when it is not a number)."""
     try:
@@ -165,7 +167,6 @@ class SummaryBuilder:
         self.failure = ""
         self.failure_segment = 0
         self.ta1 = Ta1Collector()
-        self._amounts: dict[str, Decimal] = {}  # CLM02 texts -> money(text): they repeat
 
     def add(self, item: object) -> None:
         from scrub837.claims.reader import EnvelopeProblem, ReadFailure
@@ -178,18 +179,12 @@ class SummaryBuilder:
                 return
             self.transactions += 1
             self.warnings += sum(1 for f in item.findings if not f.rejects)  # e.g. a version
-            reasons, amounts = self.reasons, self._amounts
+            reasons = self.reasons
             claims = rejected = warnings = 0
             total, held = self.total, self.held
             for c in item.claims:  # one pass over each claim's findings
                 claims += 1
-                elements = c.claim.clm.elements  # CLM02 (Claim.charge), parsed once per text
-                text = elements[2] if len(elements) > 2 else ""
-                charge = amounts.get(text)
-                if charge is None:
-                    if len(amounts) >= 4096:
-                        amounts.clear()
-                    charge = amounts[text] = money(text)
+                charge = money(c.claim.charge)
                 total += charge
                 if c.rejected:
                     rejected += 1
