@@ -128,10 +128,7 @@ class HtmlReportWriter:
         if isinstance(item, ClaimResult):  # streamed: its body now, its head at the SE
             self._streamed += 1
             self._open = item.claim  # its ST02 is read if its transaction never ends
-            if item.findings:
-                self._provisional(item)
-            else:  # most claims: no section, no row
-                self._position += 1
+            self._provisional(item)
         elif isinstance(item, TransactionResult):
             streamed, self._streamed = self._streamed, 0
             self._open = None
