@@ -5,8 +5,6 @@ hostile cases and generated 837P/837I files with each line-break style."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,28 +14,8 @@ from scrub837.claims.model import Claim
 from scrub837.edits import EditContext, Hit
 from scrub837.edits.structure import charges_balance, dates, line_controls
 from scrub837.outputs.split import _entry, _evenly_broken
-from tests.conftest import ROOT, SAMPLES, SHARED
-from tests.hostile.corpus import CASES
-
-
-def _inputs(tmp: Path) -> list[tuple[str, bytes]]:
-    out = [(f"hostile{i}", b) for i, case in enumerate(CASES)
-           if isinstance(b := case.build(), bytes) and len(b) < (4 << 20)]
-    out += [(p.name, p.read_bytes()) for p in sorted(SAMPLES.iterdir())
-            if p.suffix in (".837", ".x12", ".txt")]
-    corpus = SHARED / "corpus"
-    if corpus.is_dir():
-        out += [(p.name, p.read_bytes()) for p in sorted(corpus.rglob("*"))
-                if p.is_file() and p.suffix.lower() in (".837", ".837i", ".x12", ".txt")]
-    for kind in ("P", "I"):
-        path = tmp / f"g{kind}.837"
-        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--kind",
-                        kind, "--claims", "400", "--seed", "7", "--out", str(path)], check=True)
-        data = path.read_bytes()
-        out += [(f"g{kind}", data), (f"g{kind}-crlf", data.replace(b"~\n", b"~\r\n")),
-                (f"g{kind}-flat", data.replace(b"~\n", b"~")),
-                (f"g{kind}-mixed", data.replace(b"~\nDTP", b"~ \nDTP"))]
-    return out
+from tests.conftest import SAMPLES
+from tests.every_input import every_input
 
 
 def _claims(data: bytes) -> list[tuple[Claim, Claim]]:
@@ -50,7 +28,7 @@ def _claims(data: bytes) -> list[tuple[Claim, Claim]]:
 
 def test_the_scan_says_what_the_segments_say(tmp_path: Path) -> None:
     scanned = 0
-    for name, data in _inputs(tmp_path):
+    for name, data in every_input(tmp_path):
         for lazy, whole in _claims(data):
             assert lazy.procedure_codes() == [ln.code for ln in whole.lines], name
             plain = lazy.plain_scan()
@@ -88,7 +66,7 @@ def test_the_checks_from_the_text_find_what_the_segments_find(tmp_path: Path) ->
 
     rb = load_rulebook()
     compared = 0
-    for name, data in _inputs(tmp_path):
+    for name, data in every_input(tmp_path):
         for lazy, whole in _claims(data):
             ctx = EditContext(rb, rb.overlay_for(whole.payer_id), whole.kind or "P", (),
                               __import__("datetime").date(2026, 6, 1))

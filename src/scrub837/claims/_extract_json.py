@@ -10,7 +10,7 @@ written once for all of its lines.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from scrub837.claims.extract import (
     _ENCODE,
@@ -21,14 +21,15 @@ from scrub837.claims.extract import (
     claim_context,
     mask,
 )
+from scrub837.claims._build import DX_QUALIFIERS, POINTER_QUALIFIERS
 from scrub837.claims.model import Claim, HlBlock, ServiceLine
 from scrub837.x12.lexer import Segment
 
 #: a character JSON (with ensure_ascii) writes escaped
 _ESCAPED = re.compile(r'[^ !#-\[\]-~]').search
 
-_WHERE = ('{"location":{"file":"%s","isa13":"%s","gs06":"%s","st02":"%s","version":"%s",'
-          '"claim_segment":%d,"claim_span":[%d,%d]')
+_WHERE = '{"location":{"file":"%s","isa13":"%s","gs06":"%s","st02":"%s","version":"%s",'
+
 _CONTEXT = ('{"clm01":"%s","charge":"%s","facility_code":"%s","frequency":"%s","kind":"%s",'
             '"billing_provider_npi":"%s",%s,"patient":%s,"diagnoses":[%s],"prior_auth":%s,'
             '"notes":%s,"statement_dates":"%s"}')  # %s after the NPI: payer and subscriber
@@ -81,7 +82,10 @@ class LineEncoder:
         self._where = ""  # '{"location":{' .. the claim's location
         self._context = ""  # the claim's context
         #: the last block read for each role: (block, its text, its values to check)
-        self._blocks: dict[str, tuple[HlBlock | None, str, list[str]]] = {}
+        self._blocks: dict[str, tuple[HlBlock | None, str, list[str], bool]] = {}
+        #: the last envelope read: (its header, the file, the location's start; None when
+        #: one of its values needs escapes)
+        self._envelope: tuple[object, str, str | None] = (None, "", None)
 
     def encode(self, claim: Claim, line: ServiceLine) -> str:
         if claim is not self._claim:
@@ -98,20 +102,27 @@ class LineEncoder:
                 + self._context + ',"line":' + self._line(line) + "}")
 
     def _location(self, claim: Claim) -> str:
-        env = claim.envelope
+        header = claim.header
+        known = self._envelope
+        if known[0] is not header or known[1] != claim.file:
+            env = header.envelope
+            values = (claim.file, env.isa13, env.gs06, env.st02, env.version)
+            known = self._envelope = (header, claim.file, None if _ESCAPED("".join(values))
+                                      else _WHERE % values)
         start, end = claim.span
-        values = (claim.file, env.isa13, env.gs06, env.st02, env.version)
-        if _ESCAPED("".join(values)):
+        if known[2] is None:
             plain = _ENCODE({**_envelope(claim), "claim_segment": claim.clm.ordinal,
                              "claim_span": [start, end]})
             return '{"location":' + plain[:-1]
-        return _WHERE % (*values, claim.clm.ordinal, start, end)
+        return known[2] + '"claim_segment":%d,"claim_span":[%d,%d]' % (claim.clm.ordinal,
+                                                                       start, end)
 
-    def _block(self, role: str, block: HlBlock | None) -> tuple[str, list[str]]:
-        """A block's part of the context (written once for the claims that share it)."""
+    def _block(self, role: str, block: HlBlock | None) -> tuple[str, list[str], bool]:
+        """A block's part of the context (written once for the claims that share it), its
+        values, and whether one of them needs escapes."""
         known = self._blocks.get(role)
         if known is not None and known[0] is block:
-            return known[1], known[2]
+            return known[1], known[2], known[3]
         seen: list[str] = []
         if role == "provider":
             assert block is not None
@@ -127,8 +138,9 @@ class LineEncoder:
                 name, ident, _person(block, "IL", self._show_phi, seen))
         else:
             text = _person(block, "QC", self._show_phi, seen)
-        self._blocks[role] = (block, text, seen)
-        return text, seen
+        escaped = bool(_ESCAPED("".join(seen)))
+        self._blocks[role] = (block, text, seen, escaped)
+        return text, seen, escaped
 
     def _claim_context(self, claim: Claim) -> str:
         clm = claim.clm.elements
@@ -137,9 +149,9 @@ class LineEncoder:
         parts = composite.split(claim.clm.delims.component) if composite else []
         seen = [_get(clm, 1), _get(clm, 2), _get(parts, 0), _get(parts, 2), claim.envelope.kind,
                 statement.get(3) if statement else ""]
-        npi, seen_npi = self._block("provider", claim.provider)
-        subscriber, seen_subscriber = self._block("subscriber", claim.subscriber)
-        patient, seen_patient = self._block("patient", claim.patient)
+        npi, seen_npi, _ = self._block("provider", claim.provider)
+        subscriber, seen_subscriber, _ = self._block("subscriber", claim.subscriber)
+        patient, seen_patient, _ = self._block("patient", claim.patient)
         dx = []
         for d in claim.diagnoses:
             seen += (d.qualifier, d.code)
@@ -150,6 +162,33 @@ class LineEncoder:
             return _ENCODE(claim_context(claim, show_phi=self._show_phi))
         return _CONTEXT % (seen[0], seen[1], seen[2], seen[3], "837" + seen[4], npi, subscriber,
                            patient, ",".join(dx), _strings(auth), _strings(notes), seen[5])
+
+    def records(self, claim: Claim, indexes: Sequence[int] | None = None) -> list[str]:
+        """The records of the claim's lines ``indexes`` (0-based positions; None: every
+        line): from the claim's text in one pass when it allows (:func:`_records_from_text`),
+        else line by line; the same bytes either way."""
+        found = _records_from_text(self, claim, indexes)
+        if found is not None:
+            return found
+        lines = claim.lines
+        picked = lines if indexes is None else [lines[at] for at in indexes]
+        return [self.encode(claim, line) for line in picked]
+
+    def _text_context(self, claim: Claim, dx: list[str], auth: list[str],
+                      dates: str, notes: list[str]) -> str | None:
+        """The claim's context from what :func:`_records_from_text` read (its text has no
+        character JSON escapes); None when one of its HL blocks' values has one."""
+        clm = claim.clm.elements
+        composite = _get(clm, 5)
+        parts = composite.split(claim.clm.delims.component) if composite else []
+        npi, _, odd_npi = self._block("provider", claim.provider)
+        subscriber, _, odd_subscriber = self._block("subscriber", claim.subscriber)
+        patient, _, odd_patient = self._block("patient", claim.patient)
+        if odd_npi or odd_subscriber or odd_patient:
+            return None
+        return _CONTEXT % (_get(clm, 1), _get(clm, 2), _get(parts, 0), _get(parts, 2),
+                           "837" + claim.envelope.kind, npi, subscriber, patient,
+                           ",".join(dx), _strings(auth), _strings(notes), dates)
 
     def _line(self, line: ServiceLine) -> str:
         """The record's line and drug parts: '{...},"drug":...' (the line's fields read
@@ -189,3 +228,223 @@ class LineEncoder:
             return text + ',"drug":null'
         return text + ',"drug":' + _DRUG % (*values[11:17], _seg(drug.lin),
                                             _seg(drug.ctp))
+
+
+
+
+_BREAK = re.compile("[ \r\n]*")
+_GUARDS: dict[tuple[str, str], Callable[[str], object]] = {}
+
+
+def _guard(sep: str, term: str) -> Callable[[str], object]:
+    """A search for a segment :func:`_records_from_text` reads that has no element (it then
+    leaves the claim to be read whole)."""
+    found = _GUARDS.get((sep, term))
+    if found is None:
+        t = re.escape(term)
+        found = re.compile(f"(?:^|{t}[ \r\n]*)(?:LX|SV1|SV2|LIN|CTP|DTP|REF|NTE|HI|SBR|NM1|SVD)"
+                           f"{t}").search
+        if len(_GUARDS) > 16:
+            _GUARDS.clear()
+        _GUARDS[(sep, term)] = found
+    return found
+
+
+class _Line:
+    """What :func:`_records_from_text` read of one line: loop 2400 (and 2410) as
+    :func:`~scrub837.claims._build.read_line` reads it, values as elements."""
+
+    __slots__ = ("index", "lx", "ordinal", "start", "end", "sv", "sv_at", "dtp", "ref_6r",
+                 "auth", "notes", "lin", "lin_at", "ctp", "ctp_at", "drug_refs", "loop")
+
+    def __init__(self, index: int, lx: str, ordinal: int, start: int) -> None:
+        self.index = index
+        self.lx = lx
+        self.ordinal = ordinal
+        self.start = start
+        self.end = 0
+        self.sv: list[str] | None = None
+        self.sv_at = ""  # '{"segment":..,"span":[..]}' of the SV1/SV2
+        self.dtp: list[str] | None = None
+        self.ref_6r: list[str] | None = None
+        self.auth: list[str] = []
+        self.notes: list[str] = []
+        self.lin: list[str] | None = None
+        self.lin_at = ""
+        self.ctp: list[str] | None = None
+        self.ctp_at = "null"
+        self.drug_refs: list[list[str]] = []
+        self.loop = 0  # 0: 2400, 1: 2410, 2: 2420/2430
+
+
+_AT = '{"segment":%d,"span":[%d,%d]}'
+_PAD = [""] * 8  # elements a record reads beyond a segment's last one
+
+
+def _records_from_text(encoder: LineEncoder, claim: Claim,
+                       indexes: Sequence[int] | None) -> list[str] | None:
+    """The records of a claim's lines ``indexes`` (0-based; None: every line) written from the
+    claim's text in one pass over its segments as text, without building its segments or
+    lines: the bytes :meth:`LineEncoder.encode` writes for them, the loops told apart as
+    :func:`~scrub837.claims._build.read_head` and :func:`~scrub837.claims._build.read_line`
+    tell them. None (the claim is then encoded line by line) when the text is not evenly
+    broken (the same line break after every terminator, no empty segment, no space before a
+    segment), holds a character JSON escapes or a segment read here without elements, or a
+    line has no SV1/SV2."""
+    text = claim.text
+    if not text or not claim._marks:
+        return None
+    clm = claim.clm
+    delims = clm.delims
+    term = delims.segment
+    if len(term) != 1 or term in " \r\n" or text[-1] != term:
+        return None
+    sep = delims.element
+    comp = delims.component
+    after = clm.end - clm.start  # just after the CLM's terminator
+    brk = text[after : _BREAK.match(text, after).end()]  # type: ignore[union-attr]
+    joint = term + brk
+    parts = text[:-1].split(joint)
+    if (" " in brk or text.count(term) != len(parts) or "" in parts
+            or _ESCAPED("".join(parts)) or _guard(sep, term)(text)):
+        return None
+    step = len(joint)
+    pos = clm.start + len(parts[0]) + step
+    ordinal = clm.ordinal
+    # the 2300 loop: diagnoses, REF*G1, DTP*434 (its sub-loops skipped); every NTE
+    dx: list[str] = []
+    position = 0
+    auth: list[str] = []
+    dates = ""
+    notes: list[str] = []
+    head = True  # in the 2300 loop itself (no SBR or NM1 yet)
+    lines: list[_Line] = []
+    line: _Line | None = None
+    for part in parts[1:]:
+        ordinal += 1
+        start = pos
+        pos += len(part) + step
+        cut = part.find(sep)
+        sid = part[:cut] if cut >= 0 else part
+        if sid == "LX":
+            line = _Line(len(lines) + 1, part[cut + 1 :].split(sep, 1)[0], ordinal, start)
+            lines.append(line)
+            line.end = pos - step + 1
+            continue
+        if sid == "NTE":
+            elements = part.split(sep)
+            notes.append(elements[2] if len(elements) > 2 else "")
+        if line is None:
+            if not head:
+                continue
+            if sid == "HI":
+                for index, value in enumerate(part.split(sep)[1:], start=1):
+                    if not value:
+                        continue
+                    pieces = value.split(comp)
+                    qualifier = pieces[0]
+                    if qualifier not in DX_QUALIFIERS:
+                        continue
+                    got = 0
+                    if qualifier in POINTER_QUALIFIERS:
+                        position += 1
+                        got = position
+                    dx.append(_DX % (qualifier, pieces[1] if len(pieces) > 1 else "", got,
+                                     ordinal, index))
+            elif sid == "REF":
+                elements = part.split(sep)
+                if elements[1] == "G1":
+                    auth.append(elements[2] if len(elements) > 2 else "")
+            elif sid == "DTP":
+                elements = part.split(sep)
+                if elements[1] == "434":
+                    dates = elements[3] if len(elements) > 3 else ""
+            elif sid == "SBR" or sid == "NM1":
+                head = False
+            continue
+        line.end = end = pos - step + 1
+        if (sid == "SV1" or sid == "SV2") and line.sv is None:
+            line.sv = part.split(sep)
+            line.sv_at = _AT % (ordinal, start, end)
+        elif sid == "LIN":
+            line.lin = part.split(sep)
+            line.lin_at = _AT % (ordinal, start, end)
+            line.loop = 1
+        elif sid == "NM1" or sid == "SVD":
+            line.loop = 2
+        elif line.loop == 0:
+            if sid == "DTP":
+                elements = part.split(sep)
+                if elements[1] == "472":
+                    line.dtp = elements
+            elif sid == "REF":
+                elements = part.split(sep)
+                if elements[1] == "6R":
+                    line.ref_6r = elements
+                elif elements[1] == "G1":
+                    line.auth.append(elements[2] if len(elements) > 2 else "")
+            elif sid == "NTE":
+                line.notes.append(notes[-1])
+        elif line.loop == 1:
+            if sid == "CTP":
+                if line.ctp is None:
+                    line.ctp = part.split(sep)
+                    line.ctp_at = _AT % (ordinal, start, end)
+            elif sid == "REF":
+                line.drug_refs.append(part.split(sep))
+    if len(lines) != len(claim._marks):
+        return None
+    picked = lines if indexes is None else [lines[at] for at in indexes]
+    for ln in picked:
+        if ln.sv is None:
+            return None
+    context = encoder._text_context(claim, dx, auth, dates, notes)
+    if context is None:
+        return None
+    where = encoder._location(claim)
+    path = claim.hl_path
+    return [where + ',"line_segment":%d,"line_span":[%d,%d],"path":"%s/2400[%d]"},"claim":' % (
+        ln.ordinal, ln.start, ln.end, path, ln.index) + context + ',"line":'
+        + _line_text(ln, comp, dates) + "}" for ln in picked]
+
+
+def _line_text(ln: _Line, comp: str, dates: str) -> str:
+    """A line's part of a record, as :meth:`LineEncoder._line` writes it."""
+    sv = ln.sv + _PAD  # type: ignore[operator]
+    if sv[0] == "SV2":
+        composite, revenue, pos, pointers = sv[2], sv[1], "", []
+        charge, basis, units = sv[3], sv[4], sv[5]
+    else:
+        composite, revenue, pos, value = sv[1], "", sv[5], sv[7]
+        charge, basis, units = sv[2], sv[3], sv[4]
+        pointers = [p for p in value.split(comp) if p] if value else []
+    proc = composite.split(comp) + _PAD if composite else _PAD
+    dtp = ln.dtp
+    if dtp is not None:
+        service, source = dtp[3] if len(dtp) > 3 else "", "DTP*472"
+    else:
+        service, source = dates, ("DTP*434" if dates else "")
+    ref = ln.ref_6r
+    text = _LINE % (ln.lx, revenue, proc[0], proc[1], _strings([m for m in proc[2:6] if m]),
+                    proc[6], charge, basis, units, pos, _strings(pointers), service, source,
+                    ref[2] if ref is not None and len(ref) > 2 else "", _strings(ln.auth),
+                    _strings(ln.notes), sv[0], ln.sv_at)
+    lin = ln.lin
+    if lin is None:
+        return text + ',"drug":null'
+    ctp = ln.ctp
+    if ctp is not None:
+        ctp = ctp + _PAD
+        quantity, unit = ctp[4], ctp[5].split(comp, 1)[0]
+    else:
+        quantity = unit = ""
+    lin = lin + _PAD
+    xz = vy = None
+    for r in ln.drug_refs:
+        if len(r) > 1:
+            if xz is None and r[1] == "XZ":
+                xz = r[2] if len(r) > 2 else ""
+            elif vy is None and r[1] == "VY":
+                vy = r[2] if len(r) > 2 else ""
+    return text + ',"drug":' + _DRUG % (lin[2], lin[3], quantity, unit, xz or "", vy or "",
+                                        ln.lin_at, ln.ctp_at)

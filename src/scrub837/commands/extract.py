@@ -80,18 +80,17 @@ def _extract(name: str, is_drug: Callable[[str], bool], args: argparse.Namespace
     transactions = 0
     code = EXIT_OK
     encoder = LineEncoder(show_phi=args.show_phi)
-    encode = encoder.encode
+    records_of = encoder.records
     every = args.all_lines
     with open_input(name) as stream:
         for item in iter_items(stream, shown, lazy=True):
             if isinstance(item, Claim):
                 if every:
-                    records = [encode(item, line) for line in item.lines]
+                    records = records_of(item, None)
                 else:  # a claim without drug lines builds none of its lines
                     drug = [at for at, code in enumerate(item.procedure_codes())
                             if is_drug(code)]
-                    lines = item.lines if drug else ()
-                    records = [encode(item, lines[at]) for at in drug]
+                    records = records_of(item, drug) if drug else []
                 if records:
                     records.append("")
                     stdout.write("\n".join(records))
