@@ -10,7 +10,7 @@ written once for all of its lines.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from scrub837.claims.extract import (
     _ENCODE,
@@ -21,7 +21,7 @@ from scrub837.claims.extract import (
     claim_context,
     mask,
 )
-from scrub837.claims._build import DX_QUALIFIERS, POINTER_QUALIFIERS
+from scrub837.claims._from_text import TextLine, read_text
 from scrub837.claims.model import Claim, HlBlock, ServiceLine
 from scrub837.x12.lexer import Segment
 
@@ -232,183 +232,38 @@ class LineEncoder:
 
 
 
-_BREAK = re.compile("[ \r\n]*")
-_GUARDS: dict[tuple[str, str], Callable[[str], object]] = {}
 
-
-def _guard(sep: str, term: str) -> Callable[[str], object]:
-    """A search for a segment :func:`_records_from_text` reads that has no element (it then
-    leaves the claim to be read whole)."""
-    found = _GUARDS.get((sep, term))
-    if found is None:
-        t = re.escape(term)
-        found = re.compile(f"(?:^|{t}[ \r\n]*)(?:LX|SV1|SV2|LIN|CTP|DTP|REF|NTE|HI|SBR|NM1|SVD)"
-                           f"{t}").search
-        if len(_GUARDS) > 16:
-            _GUARDS.clear()
-        _GUARDS[(sep, term)] = found
-    return found
-
-
-class _Line:
-    """What :func:`_records_from_text` read of one line: loop 2400 (and 2410) as
-    :func:`~scrub837.claims._build.read_line` reads it, values as elements."""
-
-    __slots__ = ("index", "lx", "ordinal", "start", "end", "sv", "sv_at", "dtp", "ref_6r",
-                 "auth", "notes", "lin", "lin_at", "ctp", "ctp_at", "drug_refs", "loop")
-
-    def __init__(self, index: int, lx: str, ordinal: int, start: int) -> None:
-        self.index = index
-        self.lx = lx
-        self.ordinal = ordinal
-        self.start = start
-        self.end = 0
-        self.sv: list[str] | None = None
-        self.sv_at = ""  # '{"segment":..,"span":[..]}' of the SV1/SV2
-        self.dtp: list[str] | None = None
-        self.ref_6r: list[str] | None = None
-        self.auth: list[str] = []
-        self.notes: list[str] = []
-        self.lin: list[str] | None = None
-        self.lin_at = ""
-        self.ctp: list[str] | None = None
-        self.ctp_at = "null"
-        self.drug_refs: list[list[str]] = []
-        self.loop = 0  # 0: 2400, 1: 2410, 2: 2420/2430
-
-
-_AT = '{"segment":%d,"span":[%d,%d]}'
 _PAD = [""] * 8  # elements a record reads beyond a segment's last one
+
+
+def _at(place: tuple[int, int, int] | None) -> str:
+    return "null" if place is None else '{"segment":%d,"span":[%d,%d]}' % place
 
 
 def _records_from_text(encoder: LineEncoder, claim: Claim,
                        indexes: Sequence[int] | None) -> list[str] | None:
-    """The records of a claim's lines ``indexes`` (0-based; None: every line) written from the
-    claim's text in one pass over its segments as text, without building its segments or
-    lines: the bytes :meth:`LineEncoder.encode` writes for them, the loops told apart as
-    :func:`~scrub837.claims._build.read_head` and :func:`~scrub837.claims._build.read_line`
-    tell them. None (the claim is then encoded line by line) when the text is not evenly
-    broken (the same line break after every terminator, no empty segment, no space before a
-    segment), holds a character JSON escapes or a segment read here without elements, or a
-    line has no SV1/SV2."""
-    text = claim.text
-    if not text or not claim._marks:
+    """The records of a claim's lines ``indexes`` (0-based; None: every line) from what
+    :func:`~scrub837.claims._from_text.read_text` reads of its text, without building its
+    segments or lines: the bytes :meth:`LineEncoder.encode` writes for them. None when the
+    text cannot be read that way, or one of the claim's values (its HL blocks' among them)
+    holds a character JSON escapes: the claim is then encoded line by line."""
+    got = read_text(claim, indexes, _ESCAPED)
+    if got is None:
         return None
-    clm = claim.clm
-    delims = clm.delims
-    term = delims.segment
-    if len(term) != 1 or term in " \r\n" or text[-1] != term:
-        return None
-    sep = delims.element
-    comp = delims.component
-    after = clm.end - clm.start  # just after the CLM's terminator
-    brk = text[after : _BREAK.match(text, after).end()]  # type: ignore[union-attr]
-    joint = term + brk
-    parts = text[:-1].split(joint)
-    if (" " in brk or text.count(term) != len(parts) or "" in parts
-            or _ESCAPED("".join(parts)) or _guard(sep, term)(text)):
-        return None
-    step = len(joint)
-    pos = clm.start + len(parts[0]) + step
-    ordinal = clm.ordinal
-    # the 2300 loop: diagnoses, REF*G1, DTP*434 (its sub-loops skipped); every NTE
-    dx: list[str] = []
-    position = 0
-    auth: list[str] = []
-    dates = ""
-    notes: list[str] = []
-    head = True  # in the 2300 loop itself (no SBR or NM1 yet)
-    lines: list[_Line] = []
-    line: _Line | None = None
-    for part in parts[1:]:
-        ordinal += 1
-        start = pos
-        pos += len(part) + step
-        cut = part.find(sep)
-        sid = part[:cut] if cut >= 0 else part
-        if sid == "LX":
-            line = _Line(len(lines) + 1, part[cut + 1 :].split(sep, 1)[0], ordinal, start)
-            lines.append(line)
-            line.end = pos - step + 1
-            continue
-        if sid == "NTE":
-            elements = part.split(sep)
-            notes.append(elements[2] if len(elements) > 2 else "")
-        if line is None:
-            if not head:
-                continue
-            if sid == "HI":
-                for index, value in enumerate(part.split(sep)[1:], start=1):
-                    if not value:
-                        continue
-                    pieces = value.split(comp)
-                    qualifier = pieces[0]
-                    if qualifier not in DX_QUALIFIERS:
-                        continue
-                    got = 0
-                    if qualifier in POINTER_QUALIFIERS:
-                        position += 1
-                        got = position
-                    dx.append(_DX % (qualifier, pieces[1] if len(pieces) > 1 else "", got,
-                                     ordinal, index))
-            elif sid == "REF":
-                elements = part.split(sep)
-                if elements[1] == "G1":
-                    auth.append(elements[2] if len(elements) > 2 else "")
-            elif sid == "DTP":
-                elements = part.split(sep)
-                if elements[1] == "434":
-                    dates = elements[3] if len(elements) > 3 else ""
-            elif sid == "SBR" or sid == "NM1":
-                head = False
-            continue
-        line.end = end = pos - step + 1
-        if (sid == "SV1" or sid == "SV2") and line.sv is None:
-            line.sv = part.split(sep)
-            line.sv_at = _AT % (ordinal, start, end)
-        elif sid == "LIN":
-            line.lin = part.split(sep)
-            line.lin_at = _AT % (ordinal, start, end)
-            line.loop = 1
-        elif sid == "NM1" or sid == "SVD":
-            line.loop = 2
-        elif line.loop == 0:
-            if sid == "DTP":
-                elements = part.split(sep)
-                if elements[1] == "472":
-                    line.dtp = elements
-            elif sid == "REF":
-                elements = part.split(sep)
-                if elements[1] == "6R":
-                    line.ref_6r = elements
-                elif elements[1] == "G1":
-                    line.auth.append(elements[2] if len(elements) > 2 else "")
-            elif sid == "NTE":
-                line.notes.append(notes[-1])
-        elif line.loop == 1:
-            if sid == "CTP":
-                if line.ctp is None:
-                    line.ctp = part.split(sep)
-                    line.ctp_at = _AT % (ordinal, start, end)
-            elif sid == "REF":
-                line.drug_refs.append(part.split(sep))
-    if len(lines) != len(claim._marks):
-        return None
-    picked = lines if indexes is None else [lines[at] for at in indexes]
-    for ln in picked:
-        if ln.sv is None:
-            return None
-    context = encoder._text_context(claim, dx, auth, dates, notes)
+    dates = got.dates
+    context = encoder._text_context(
+        claim, [_DX % d for d in got.diagnoses], got.prior_auth, dates, got.notes)
     if context is None:
         return None
     where = encoder._location(claim)
     path = claim.hl_path
+    comp = claim.clm.delims.component
     return [where + ',"line_segment":%d,"line_span":[%d,%d],"path":"%s/2400[%d]"},"claim":' % (
-        ln.ordinal, ln.start, ln.end, path, ln.index) + context + ',"line":'
-        + _line_text(ln, comp, dates) + "}" for ln in picked]
+        ln.place[0], ln.place[1], ln.end, path, ln.index) + context + ',"line":'
+        + _line_text(ln, comp, dates) + "}" for ln in got.lines]
 
 
-def _line_text(ln: _Line, comp: str, dates: str) -> str:
+def _line_text(ln: TextLine, comp: str, dates: str) -> str:
     """A line's part of a record, as :meth:`LineEncoder._line` writes it."""
     sv = ln.sv + _PAD  # type: ignore[operator]
     if sv[0] == "SV2":
@@ -428,7 +283,7 @@ def _line_text(ln: _Line, comp: str, dates: str) -> str:
     text = _LINE % (ln.lx, revenue, proc[0], proc[1], _strings([m for m in proc[2:6] if m]),
                     proc[6], charge, basis, units, pos, _strings(pointers), service, source,
                     ref[2] if ref is not None and len(ref) > 2 else "", _strings(ln.auth),
-                    _strings(ln.notes), sv[0], ln.sv_at)
+                    _strings(ln.notes), sv[0], _at(ln.sv_at))
     lin = ln.lin
     if lin is None:
         return text + ',"drug":null'
@@ -447,4 +302,4 @@ def _line_text(ln: _Line, comp: str, dates: str) -> str:
             elif vy is None and r[1] == "VY":
                 vy = r[2] if len(r) > 2 else ""
     return text + ',"drug":' + _DRUG % (lin[2], lin[3], quantity, unit, xz or "", vy or "",
-                                        ln.lin_at, ln.ctp_at)
+                                        _at(ln.lin_at), _at(ln.ctp_at))
