@@ -29,10 +29,15 @@ def iter_items(source: Source, name: str = "", *, reader: ClaimReader | None = N
     """Every item of an 837 input: claims, transaction ends, envelope problems, a failure.
     ``reader`` replaces the default whole-file reader (e.g. :meth:`ClaimReader.for_part`);
     ``lazy``: claims read when their fields are asked for (see :class:`ClaimReader`)."""
-    reader = reader or ClaimReader(name, lazy=lazy)
+    for items in _batches(source, reader or ClaimReader(name, lazy=lazy)):
+        yield from items
+
+
+def _batches(source: Source, reader: ClaimReader) -> Iterator[list[Item]]:
+    """The reader's items, a list per chunk read (a claim passes no generator of its own)."""
     for chunk in iter_chunks(source):
-        yield from reader.feed(chunk)
-    yield from reader.close()
+        yield reader.feed(chunk)
+    yield reader.close()
 
 
 def read_claims(source: Source, name: str = "") -> Iterator[Claim]:
@@ -43,8 +48,9 @@ def read_claims(source: Source, name: str = "") -> Iterator[Claim]:
     :func:`iter_items` or :func:`scrub837.iter_findings` to see them. A claim keeps its
     text and reads its lines, segments and diagnoses when they are first asked for.
     """
-    for item in iter_items(source, name, lazy=True):
-        if isinstance(item, Claim):
-            yield item
-        elif isinstance(item, ReadFailure):
-            raise X12ReadError(item)
+    for items in _batches(source, ClaimReader(name, lazy=True)):
+        for item in items:
+            if isinstance(item, Claim):
+                yield item
+            elif isinstance(item, ReadFailure):
+                raise X12ReadError(item)

@@ -276,16 +276,21 @@ class Claim:
             sep = delims.element
             comp = delims.component
             found = []
-            for sv in self._follows:  # one per LX
+            append = found.append
+            for sv in self._follows:  # one per LX: 'SV1' or 'SV2' and the separator first
                 if sv is None:  # the segment after LX is no SV1/SV2
-                    found.append(None)
+                    append(None)
                     continue
-                elements = sv.split(sep, 4)
-                inst = elements[0] == "SV2"
-                at = 2 if inst else 1  # the procedure; the charge follows it
-                value = elements[at] if len(elements) > at else ""
-                charge = elements[at + 1] if len(elements) > at + 1 else ""
-                found.append((tuple(value.split(comp)) if value else (), inst, charge))
+                inst = sv[2] == "2"
+                elements = sv.split(sep, 4 if inst else 3)
+                n = len(elements)
+                if inst:  # SV202 the procedure, SV203 the charge
+                    value = elements[2] if n > 2 else ""
+                    charge = elements[3] if n > 3 else ""
+                else:  # SV101, SV102
+                    value = elements[1] if n > 1 else ""
+                    charge = elements[2] if n > 2 else ""
+                append((tuple(value.split(comp)) if value else (), inst, charge))
             self._procs = found
         return found
 
@@ -305,16 +310,7 @@ class Claim:
         return [proc[1] if len(proc) > 1 else "" for proc, _, _ in procs]  # type: ignore[misc]
 
     def _read_lines(self, head: Head) -> tuple[ServiceLine, ...]:
-        if not self._marks:
-            return ()
-        read = ServiceLine.read
-        out = []
-        index = 0
-        for got in self._procedures():
-            index += 1
-            out.append(read(index, head, None, False) if got is None
-                       else read(index, head, got[0], got[1]))
-        return tuple(out)
+        return ServiceLine.read_all(head, self._procedures()) if self._marks else ()
 
     def plain_scan(self) -> PlainScan | None:
         """The claim's text read without building its segments (:func:`scan_plain`), for a

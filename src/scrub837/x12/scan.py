@@ -121,17 +121,21 @@ def scan_regular(text: str, offset: int, before: int, delims: Delimiters, keys: 
     find = text.find
     done = 0  # segments before ``done`` are counted into ``ordinal``
     first = first_re.match(text)
+    # a match after a terminator starts at it (the segment's lead is one further on); the
+    # first segment's match, at 0, is its lead
+    bump = 1 if first is None else 0
     for m in next_re.finditer(text) if first is None else chain((first,),
                                                                  next_re.finditer(text)):
         group = m.lastindex
+        lead = m.start() + bump
+        bump = 1
         if group != 1:
             if group is None:
                 return None  # an empty segment
-            mark(m.start() + (m.re is next_re))
+            mark(lead)
             add_follow(m.group(3) if group == 3 else None)
             continue
         start, _ = m.span(1)
-        lead = m.start() + (m.re is next_re)
         ordinal += count(term, done, lead) + 1
         done = end = find(term, start) + 1
         part = text[start : end - 1]
