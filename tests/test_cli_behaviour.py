@@ -328,3 +328,23 @@ def test_the_progress_callback_sees_bytes_and_claims(big: Path, tmp_path: Path) 
     assert calls[-1] == (big.stat().st_size, 9000) == (big.stat().st_size,
                                                        outcome.summary.claims)
     assert calls == sorted(calls) and len(calls) >= 2
+
+
+# -- a reader that stops early ----------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["extract"], ["scrub", "--format", "json"]])
+def test_a_reader_that_stops_early_stops_the_command_quietly(big: Path,
+                                                             command: list[str]) -> None:
+    """``scrub837 extract F G | head``: the pipe closes long before the output ends (MBs of
+    it); the command stops at once, says nothing of its inputs (they were readable) and
+    exits 0, as a filter in a pipeline should."""
+    proc = subprocess.Popen([sys.executable, "-m", "scrub837", *command, str(big), str(big)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(1000)
+    proc.stdout.close()
+    code = proc.wait(timeout=300)
+    err = proc.stderr.read().decode()
+    assert "cannot read the input" not in err and "Traceback" not in err
+    assert "Exception ignored" not in err, err
+    assert code == EXIT_OK, err

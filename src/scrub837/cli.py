@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -128,7 +129,10 @@ def main() -> None:
         code = run(sys.argv[1:], sys.stdout, sys.stderr)
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
-    except BrokenPipeError:
+    except BrokenPipeError:  # standard output was closed by its reader (``| head``)
+        # nothing more can be written there: keep the interpreter's exit from trying again
+        # (and printing an error of its own)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = EXIT_OK
     except Exception as exc:  # the last guard: a message, never a traceback
         sys.stderr.write(f"scrub837: internal error ({type(exc).__name__}); please report it "

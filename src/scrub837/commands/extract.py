@@ -68,6 +68,8 @@ def handle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             continue
         try:
             code = max(code, _extract(name, is_drug, args, stdout, stderr))
+        except BrokenPipeError:
+            raise  # whoever reads standard output stopped (``| head``): stop too, quietly
         except OSError as exc:
             stderr.write(cannot_open(name, exc) + "\n")
             code = EXIT_INPUT

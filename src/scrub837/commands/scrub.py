@@ -203,6 +203,8 @@ def _print(args: argparse.Namespace, scrubber: Scrubber, stdout: TextIO,
         progress, bar = _progress.for_file(stderr, args.quiet, name, shown)
         try:
             code = _print_one(args, scrubber, name, shown, progress, stdout, stderr)
+        except BrokenPipeError:
+            raise  # whoever reads standard output stopped (``| head``): stop too, quietly
         except OSError as exc:
             stderr.write(cannot_open(name, exc) + "\n")
             code = EXIT_INPUT
