@@ -45,21 +45,31 @@ class LineFields(NamedTuple):
     drug_refs: list[Segment]
 
 
-def _diagnoses(hi: Segment, position: int, out: list[DxFields]) -> int:
-    comp = hi.delims.component
-    for index, value in enumerate(hi.elements[1:], start=1):
+def diagnosis_composites(elements: Sequence[str], comp: str, position: int,
+                         out: list[tuple[str, str, int, int]]) -> int:
+    """The diagnoses of an HI segment's elements: (qualifier, code, position, element index)
+    of each composite with a diagnosis qualifier, appended to ``out``; ``position`` counts the
+    principal and other diagnoses before this HI (SV107 pointers count them), and the count
+    after it is returned."""
+    for index, value in enumerate(elements[1:], start=1):
         if not value:
             continue
         parts = value.split(comp)
         qualifier = parts[0]
         if qualifier not in DX_QUALIFIERS:
             continue
-        code = parts[1] if len(parts) > 1 else ""
         pos = 0
         if qualifier in POINTER_QUALIFIERS:
             position += 1
             pos = position
-        out.append((qualifier, code, pos, hi, index))
+        out.append((qualifier, parts[1] if len(parts) > 1 else "", pos, index))
+    return position
+
+
+def _diagnoses(hi: Segment, position: int, out: list[DxFields]) -> int:
+    found: list[tuple[str, str, int, int]] = []
+    position = diagnosis_composites(hi.elements, hi.delims.component, position, found)
+    out.extend([(qualifier, code, pos, hi, index) for qualifier, code, pos, index in found])
     return position
 
 

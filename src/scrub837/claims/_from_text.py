@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from scrub837.claims._build import DX_QUALIFIERS, POINTER_QUALIFIERS
+from scrub837.claims._build import diagnosis_composites
 from scrub837.claims.model import Claim
 
 _BREAK = re.compile("[ \r\n]*")
@@ -130,19 +130,10 @@ def _head(parts: list[str], end: int, sep: str, comp: str,
         cut = part.find(sep)
         sid = part[:cut] if cut >= 0 else part
         if sid == "HI":
-            for index, value in enumerate(part.split(sep)[1:], start=1):
-                if not value:
-                    continue
-                pieces = value.split(comp)
-                qualifier = pieces[0]
-                if qualifier not in DX_QUALIFIERS:
-                    continue
-                got = 0
-                if qualifier in POINTER_QUALIFIERS:
-                    position += 1
-                    got = position
-                dx.append((qualifier, pieces[1] if len(pieces) > 1 else "", got, ordinal + i,
-                           index))
+            found: list[tuple[str, str, int, int]] = []
+            position = diagnosis_composites(part.split(sep), comp, position, found)
+            dx.extend([(qualifier, code, pos, ordinal + i, index)
+                       for qualifier, code, pos, index in found])
         elif sid == "REF":
             elements = part.split(sep)
             if elements[1] == "G1":
