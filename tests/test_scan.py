@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scrub837.claims.model import Claim
-from scrub837.claims.reader import _FOLLOW, _KEYS, _MARKS, ClaimReader, TransactionEnd
+from scrub837.claims.reader import _KEYS, ClaimReader, TransactionEnd
 from scrub837.x12.lexer import Lexer, Scan, Segment, iter_segments_bytes, segments_of
 from tests.x12text import CLAIM_P, envelope
 
@@ -44,7 +44,7 @@ TEXTS = {
 
 
 def _lex(data: bytes, cuts: list[int]) -> list[Scan]:
-    lexer = Lexer(keys=_KEYS, marks=_MARKS, follow=_FOLLOW)
+    lexer = Lexer(keys=_KEYS)
     out: list[Scan] = []
     prev = 0
     for cut in sorted(set(c for c in cuts if 0 < c < len(data))) + [len(data)]:
@@ -67,8 +67,6 @@ def test_scans_hold_every_segment_as_the_lexer_builds_it(name: str) -> None:
         for scan in _lex(data, cuts):
             assert all(k.elements[0] in _KEYS for _, k in scan.keys)
             got.extend(segments_of(scan.text, scan.offset, scan.ordinal, scan.delims))
-            marked = [scan.text[m:].lstrip(" \r\n")[:3] for m in scan.marks]
-            assert all(m[:2] == "LX" for m in marked)
         assert _rows(got) == _rows(whole), cuts
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from scrub837.x12.lexer import Delimiters, Segment, segments_of
+from scrub837.x12.scan import after_id
 
 #: HI qualifiers that carry diagnoses (837P: ABK/ABF/BK/BF; 837I also ABJ/BJ, APR/PR, ABN/BN).
 DX_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF", "ABJ", "BJ", "APR", "PR", "ABN", "BN"})
@@ -241,3 +242,45 @@ def scan_plain(text: str, offset: int, ordinal: int, delims: Delimiters,
     last = tuple.__new__(Segment, (ordinal + count - 1, start, offset + len(text),
                                    tuple(stripped.split(sep)), delims))
     return PlainScan(dtps, charges, controls, dates, count, gap, last)
+
+
+_LX: dict[tuple[str, str], tuple[re.Pattern[str], re.Pattern[str] | None]] = {}
+
+
+def _lx_patterns(sep: str, term: str) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    """An LX segment's start in a claim's regular text (after a terminator and line breaks),
+    and the same with the text of the segment after it when that is an SV1 or SV2 (group 1;
+    None for a line-break terminator, where segments may hold a CR)."""
+    found = _LX.get((sep, term))
+    if found is None:
+        t, s = re.escape(term), re.escape(sep)
+        lx = f"{t}[ \r\n]*LX{after_id(sep, term)}"
+        follow = None if term in "\r\n" else re.compile(
+            lx + f"(?:[^{t}]*{t}[ \r\n]*((?:SV1|SV2)(?={s})[^{t}]*))?")
+        found = (re.compile(lx), follow)
+        if len(_LX) > 16:
+            _LX.clear()
+        _LX[(sep, term)] = found
+    return found
+
+
+def first_lx(text: str, delims: Delimiters) -> int:
+    """Where the first LX's text begins in a claim's regular text (just after the terminator
+    before it), or the text's length without one: the end of the 2300 loop."""
+    found = _lx_patterns(delims.element, delims.segment)[0].search(text)
+    return found.start() + 1 if found is not None else len(text)
+
+
+def lx_leads(text: str, delims: Delimiters) -> list[int]:
+    """Where each LX's text begins in a claim's regular text."""
+    return [m.start() + 1 for m in _lx_patterns(delims.element, delims.segment)[0].finditer(text)]
+
+
+def lx_follows(text: str, delims: Delimiters) -> list[str]:
+    """For each LX of a claim's regular text, the text of the segment right after it when
+    that is an SV1 or SV2 (the line's procedure), else ''; one search of the text."""
+    lx, follow = _lx_patterns(delims.element, delims.segment)
+    if follow is None:
+        return [""] * len(lx.findall(text))
+    found: list[str] = follow.findall(text)
+    return found

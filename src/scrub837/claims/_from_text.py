@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from scrub837.claims._build import diagnosis_composites
+from scrub837.claims._build import diagnosis_composites, lx_leads
 from scrub837.claims.model import Claim
 
 _BREAK = re.compile("[ \r\n]*")
@@ -82,13 +82,15 @@ def read_text(claim: Claim, indexes: Sequence[int] | None,
     segment), holds a segment read here without elements, or something ``refuse`` finds
     in its segments' text (without line breaks), or a line asked for has no SV1/SV2."""
     text = claim.text
-    marks = claim._marks
-    if not text or not marks:
+    if not text or not claim._regular:
         return None
     clm = claim.clm
     delims = clm.delims
     term = delims.segment
     if len(term) != 1 or term in " \r\n" or text[-1] != term:
+        return None
+    marks = lx_leads(text, delims)  # where each LX's text begins
+    if not marks:
         return None
     sep = delims.element
     after = clm.end - clm.start  # just after the CLM's terminator
@@ -100,8 +102,7 @@ def read_text(claim: Claim, indexes: Sequence[int] | None,
         return None
     nb = len(brk)
     count = text.count
-    # each LX's index in parts (the reader found an LX at each mark: the lead of its text)
-    first = [count(term, 0, mark) for mark in marks]
+    first = [count(term, 0, mark) for mark in marks]  # each LX's index in parts
     notes = ([p.split(sep, 3)[2] if p.count(sep) > 1 else "" for p in parts
               if p.startswith("NTE" + sep)] if "NTE" + sep in text else [])
     dx, auth, dates = _head(parts, first[0], sep, delims.component, clm.ordinal)

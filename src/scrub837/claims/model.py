@@ -21,6 +21,8 @@ from scrub837.claims._build import (
     POINTER_QUALIFIERS,
     PlainScan,
     cut_at_lx,
+    first_lx,
+    lx_follows,
     scan_plain,
 )
 from scrub837.claims._line import Head, ServiceLine
@@ -184,7 +186,7 @@ class Claim:
 
     __slots__ = ("file", "header", "provider", "subscriber", "patient", "sequence", "clm",
                  "text", "span_dates", "lines", "segments", "diagnoses", "prior_auth",
-                 "statement_dates", "_head", "_marks", "_follows", "_plain", "_procs")
+                 "statement_dates", "_head", "_regular", "_follows", "_plain", "_procs")
 
     file: str
     header: TransactionHeader
@@ -204,8 +206,10 @@ class Claim:
     prior_auth: tuple[Segment, ...]  # 2300 REF*G1
     statement_dates: Segment | None  # 837I DTP*434
     _head: Head | None  # the claim's text and 2300 loop, until they are read
-    _marks: list[int]
-    _follows: list[str | None]
+    _regular: bool  # read from a file's regular text (no empty segment): ordinals by counting
+    #: the SV1/SV2 text after each LX ('' where the segment after it is none), found in the
+    #: text when first asked for (see _lx_follows)
+    _follows: list[str] | None
     _plain: PlainScan | None  # the text read for the checks of a claim without drug lines
     _procs: list[tuple[tuple[str, ...], bool, str] | None] | None  # see _procedures
 
@@ -230,17 +234,17 @@ class Claim:
         self.prior_auth = prior_auth
         self.statement_dates = statement_dates
         self._head = None
-        self._marks = []
+        self._regular = False
+        self._follows = None
         self._plain = None
         self._procs = None
 
     @classmethod
     def read(cls, file: str, header: TransactionHeader, provider: HlBlock, subscriber: HlBlock,
-             patient: HlBlock | None, clm: Segment, text: str, marks: list[int],
-             follows: list[str | None], regular: bool, sequence: int) -> Claim:
-        """A claim from its text (CLM first), where its LX segments begin in it (``marks``)
-        and the SV1/SV2 segment after each LX when known (``follows``); ``regular``: no empty
-        segment in the text (ordinals by counting)."""
+             patient: HlBlock | None, clm: Segment, text: str, regular: bool,
+             sequence: int) -> Claim:
+        """A claim from its text (CLM first); ``regular``: no empty segment in the text
+        (ordinals by counting), else it is read segment by segment now."""
         claim = _new(_LazyClaim)
         claim.file = file
         claim.header = header
@@ -253,14 +257,13 @@ class Claim:
         claim.span_dates = ("", "")
         claim._plain = None
         claim._procs = None
+        claim._follows = None
+        claim._regular = regular
         if regular:
-            claim._marks = marks
-            claim._follows = follows
-            claim._head = Head(clm, text, marks[0] if marks else len(text))
+            claim._head = Head(clm, text, first_lx(text, clm.delims))
         else:  # read segment by segment
             head, lines = cut_at_lx(segments_of(text[clm.end - clm.start :], clm.end,
                                                 clm.ordinal, clm.delims))
-            claim._marks = []
             claim._head = Head.of(clm, head)
             claim.lines = tuple(ServiceLine.of(i, claim._head, segs)
                                 for i, segs in enumerate(lines, start=1))
@@ -268,8 +271,8 @@ class Claim:
 
     def _procedures(self) -> list[tuple[tuple[str, ...], bool, str] | None]:
         """Each line's SV101 / SV202 split into components, whether the line is SV2, and its
-        charge (SV102 / SV203), from the segment after its LX as the reader saw it (None: not
-        seen, read the line); parsed once, for the codes, the lines and the text's checks."""
+        charge (SV102 / SV203), from the segment after its LX (None when that is no SV1/SV2:
+        read the line); parsed once, for the codes, the lines and the text's checks."""
         found = self._procs
         if found is None:
             delims = self.clm.delims
@@ -277,8 +280,8 @@ class Claim:
             comp = delims.component
             found = []
             append = found.append
-            for sv in self._follows:  # one per LX: 'SV1' or 'SV2' and the separator first
-                if sv is None:  # the segment after LX is no SV1/SV2
+            for sv in self._lx_follows():  # one per LX: 'SV1' or 'SV2' and the separator first
+                if not sv:  # the segment after LX is no SV1/SV2
                     append(None)
                     continue
                 inst = sv[2] == "2"
@@ -294,15 +297,23 @@ class Claim:
             self._procs = found
         return found
 
+    def _lx_follows(self) -> list[str]:
+        """The text of the SV1/SV2 right after each LX ('' where the segment after it is
+        none), for a claim read from regular text; found in its text once."""
+        found = self._follows
+        if found is None:
+            found = self._follows = lx_follows(self.text, self.clm.delims)
+        return found
+
     def procedure_codes(self) -> list[str]:
         """Each line's procedure code (SV101-2 / SV202-2), in order: for a claim read from
-        regular text, from the segment after each LX as the reader saw it, without building
+        regular text, from the segment after each LX (found in its text), without building
         its lines (the same codes as ``[line.code for line in claim.lines]``)."""
         try:
             read = object.__getattribute__(self, "lines")
         except AttributeError:
             read = None
-        if read is not None or not self._marks:
+        if read is not None or not self._regular:
             return [line.code for line in self.lines]
         procs = self._procedures()
         if None in procs:  # a line whose SV1/SV2 is not right after its LX: read the lines
@@ -310,7 +321,7 @@ class Claim:
         return [proc[1] if len(proc) > 1 else "" for proc, _, _ in procs]  # type: ignore[misc]
 
     def _read_lines(self, head: Head) -> tuple[ServiceLine, ...]:
-        return ServiceLine.read_all(head, self._procedures()) if self._marks else ()
+        return ServiceLine.read_all(head, self._procedures()) if self._regular else ()
 
     def plain_scan(self) -> PlainScan | None:
         """The claim's text read without building its segments (:func:`scan_plain`), for a
@@ -418,7 +429,7 @@ class Claim:
 
     @property
     def span(self) -> tuple[int, int]:
-        if self._marks:  # read regular: the text ends with the last segment's terminator
+        if self._regular:  # the text ends with the last segment's terminator
             return (self.clm.start, self.clm.start + len(self.text))
         return (self.clm.start, self._last().end)
 

@@ -10,7 +10,6 @@ Items, in file order:
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -74,8 +73,6 @@ PRE_ERRATA_RULE = "X12_VERSION_PRE_ERRATA"
 _ENVELOPE_IDS = frozenset(("SE", "ST", "GE", "IEA", "GS", "ISA"))
 #: the segments the reader is told about one by one; the others arrive as text
 _KEYS = _ENVELOPE_IDS | {"HL", "CLM"}
-_MARKS = frozenset(("LX",))  # where a claim's lines begin
-_FOLLOW = frozenset(("SV1", "SV2"))  # a line's procedure, read with its LX
 
 
 class _Transaction:
@@ -95,9 +92,6 @@ class _Transaction:
         self.subscriber: HlBlock | None = None
         self.patient: HlBlock | None = None
         self.claim: Segment | None = None  # the CLM of the claim being read
-        self.claim_len = 0  # characters of the claim's text so far
-        self.marks: list[int] = []  # where its LX segments begin in its text
-        self.follows: list[str | None] = []  # the SV1/SV2 after each LX, when it is next
         self.regular = True  # its text has no empty segment
         self.claims = 0
 
@@ -116,8 +110,7 @@ class ClaimReader:
         self._lazy = lazy
         #: which claims a reader that is not lazy reads whole as they close (None: all)
         self.whole = whole
-        self._lexer = Lexer(max_segment=max_segment, keys=_KEYS, marks=_MARKS,
-                            follow=_FOLLOW)
+        self._lexer = Lexer(max_segment=max_segment, keys=_KEYS)
         self._env = EnvelopeState(file=name)
         self._txn: _Transaction | None = None
         self._failed = False
@@ -224,15 +217,6 @@ class ClaimReader:
             return
         piece = text[start:end] if start or end < len(text) else text
         if txn.claim is not None:
-            marks = scan.marks
-            if marks:
-                lo = bisect_left(marks, start)
-                hi = bisect_left(marks, end, lo)
-                if hi > lo:
-                    shift = txn.claim_len - start
-                    txn.marks.extend([m + shift for m in marks[lo:hi]])
-                    txn.follows.extend(scan.follows[lo:hi])
-            txn.claim_len += end - start
             if not scan.regular:
                 txn.regular = False
         elif txn.block is None:
@@ -347,9 +331,6 @@ class ClaimReader:
             txn.block_level = seg.get(3)
             return
         txn.claim = seg  # CLM
-        txn.claim_len = 0
-        txn.marks = []
-        txn.follows = []
         txn.regular = True
 
     def _finish_block(self, txn: _Transaction) -> None:
@@ -390,8 +371,7 @@ class ClaimReader:
         txn.claims += 1
         claim = Claim.read(
             self.name, txn.header, txn.provider, txn.subscriber, txn.patient, clm,
-            parts[0] if len(parts) == 1 else "".join(parts), txn.marks, txn.follows,
-            txn.regular, txn.claims)
+            parts[0] if len(parts) == 1 else "".join(parts), txn.regular, txn.claims)
         if not self._lazy and (self.whole is None or self.whole(claim)):
             claim.segments  # noqa: B018  (reads it whole: every line, the 2300 loop)
         out.append(claim)

@@ -95,24 +95,19 @@ class Lexer:
     ``close()`` returns nothing more and raises when the input ends inside a segment."""
 
     def __init__(self, *, max_segment: int = DEFAULT_MAX_SEGMENT,
-                 only: frozenset[str] | None = None, keys: frozenset[str] | None = None,
-                 marks: frozenset[str] = frozenset(),
-                 follow: frozenset[str] = frozenset()) -> None:
+                 only: frozenset[str] | None = None,
+                 keys: frozenset[str] | None = None) -> None:
         """``only``: build segments with these ids only; the others are counted (their
         ordinals stay exact) but not split into elements (a fast scan for envelopes).
         ``keys``: a scanning lexer, read with :meth:`scan` and :meth:`close_scan`, answering
-        :class:`Scan` values in which only the segments with these ids are built, and
-        where the segments with ids in ``marks`` begin is noted (with the text of the
-        segment after a mark when its id is in ``follow``). ``only`` and ``keys`` must
-        hold ``IEA`` (after it the next ISA chooses the delimiters)."""
+        :class:`Scan` values in which only the segments with these ids are built. ``only``
+        and ``keys`` must hold ``IEA`` (after it the next ISA chooses the delimiters)."""
         for ids in (only, keys):
             if ids is not None and "IEA" not in ids:
                 raise ValueError("the ids must include IEA")
         self._max_segment = max_segment
         self._only = only
         self._keys = keys
-        self._marks = marks
-        self._follow = follow
         self._pending: list[str] = []  # text after the last terminator, not yet a segment
         self._pending_len = 0
         self._offset = 0  # byte offset of the first pending character
@@ -206,8 +201,8 @@ class Lexer:
             seg = Segment(self._ordinal, start, start + len(stripped),
                           tuple(stripped.split(self._delims.element)), self._delims)
             if self._keys is not None:
-                out.append(Scan(stripped, start, self._ordinal - 1, self._delims, [(0, seg)], [],
-                                [], False))
+                out.append(Scan(stripped, start, self._ordinal - 1, self._delims, [(0, seg)],
+                                False))
             else:
                 out.append(seg)
             self._pending = []
@@ -350,14 +345,12 @@ class Lexer:
         term = delims.segment
         cut = buf.rfind(term) + 1
         text = buf[:cut] if cut < len(buf) else buf
-        marks = self._marks if keys is self._keys else frozenset()
         found = None
         if cut and len(text) <= self._max_segment:
-            found = scan_regular(text, self._offset, self._ordinal, delims, keys, marks,
-                                 self._follow)
+            found = scan_regular(text, self._offset, self._ordinal, delims, keys)
         if found is None:
             scan, stop, self._ordinal = scan_each(text, self._offset, self._ordinal, delims,
-                                                  keys, marks, self._max_segment)
+                                                  keys, self._max_segment)
         else:
             scan, self._ordinal = found
             stop = scan.keys[-1][1].end - scan.offset if (

@@ -18,52 +18,44 @@ class Scan(NamedTuple):
     """Whole segments as text (each ending in its terminator, line breaks kept), with the
     segments whose id is a key built: ``keys`` holds ``(lead, segment)``, ``lead`` being
     where the segment's text begins in ``text`` (just after the terminator before it, so
-    ``text[lead:segment.start - offset]`` is the line break before it). ``marks`` holds the
-    leads of the segments whose id is a mark (found, not built). ``regular``: no segment of
-    the text is empty, so a segment's ordinal is the count of terminators before it."""
+    ``text[lead:segment.start - offset]`` is the line break before it). ``regular``: no
+    segment of the text is empty, so a segment's ordinal is the count of terminators before
+    it."""
 
     text: str
     offset: int  # byte offset of text[0]
     ordinal: int  # of the segment before text[0]
     delims: Delimiters
     keys: list[tuple[int, Segment]]
-    marks: list[int]
-    #: for each mark, the text of the segment right after it when its id is one the lexer
-    #: was asked to ``follow`` (None when it is not, or not known)
-    follows: list[str | None]
     regular: bool
 
 
 _Patterns = tuple["re.Pattern[str]", "re.Pattern[str]"]
-_PatternKey = tuple[str, str, frozenset[str], frozenset[str], frozenset[str]]
-_PATTERNS: dict[_PatternKey, _Patterns] = {}
+_PATTERNS: dict[tuple[str, str, frozenset[str]], _Patterns] = {}
 
 
-def _patterns(sep: str, term: str, keys: frozenset[str], marks: frozenset[str],
-              follow: frozenset[str]) -> _Patterns:
+def after_id(sep: str, term: str) -> str:
+    """What ends a segment id in a pattern: its element separator or its terminator (a
+    CR LF too, when the terminator is a line feed)."""
+    t, s = re.escape(term), re.escape(sep)
+    return f"(?={s}|{t}" + (r"|\r\n" if term == "\n" else "") + ")"
+
+
+def _patterns(sep: str, term: str, keys: frozenset[str]) -> _Patterns:
     """The fast scan's expressions: a segment start (after a terminator and line breaks)
-    with a key id (group 1), a mark id (group 2, then group 3: the next segment's text when
-    its id is in ``follow``), or an empty segment (no group). The first for the start of the
+    with a key id (group 1) or an empty segment (no group). The first for the start of the
     text, the second after each terminator."""
-    found = _PATTERNS.get((sep, term, keys, marks, follow))
+    found = _PATTERNS.get((sep, term, keys))
     if found is None:
-        t, s = re.escape(term), re.escape(sep)
-
-        def alternatives(ids: frozenset[str]) -> str:
-            return "|".join(re.escape(k) for k in sorted(ids, key=lambda k: (-len(k), k)))
-        after = f"(?={s}|{t}" + (r"|\r\n" if term == "\n" else "") + ")"
+        t = re.escape(term)
+        ids = "|".join(re.escape(k) for k in sorted(keys, key=lambda k: (-len(k), k)))
         # most segments fail on their first character (a third less time than without)
-        firsts = "".join(sorted({re.escape(k[0]) for k in keys | marks} | {t}))
-        body = f"[ \r\n]*(?=[{firsts}])(?:({alternatives(keys)}){after}"
-        if marks:
-            body += f"|({alternatives(marks)}){after}"
-            if follow and term not in "\r\n":
-                body += f"(?:[^{t}]*{t}[ \r\n]*((?:{alternatives(follow)})(?={s})[^{t}]*))?"
-        body += f"|(?={t}))"
+        firsts = "".join(sorted({re.escape(k[0]) for k in keys} | {t}))
+        body = f"[ \r\n]*(?=[{firsts}])(?:({ids}){after_id(sep, term)}|(?={t}))"
         found = (re.compile(body), re.compile(t + body))
         if len(_PATTERNS) > 16:
             _PATTERNS.clear()
-        _PATTERNS[(sep, term, keys, marks, follow)] = found
+        _PATTERNS[(sep, term, keys)] = found
     return found
 
 
@@ -100,20 +92,16 @@ def segments_of(text: str, offset: int, ordinal: int, delims: Delimiters) -> lis
     return out
 
 
-def scan_regular(text: str, offset: int, before: int, delims: Delimiters, keys: frozenset[str],
-                 marks: frozenset[str], follow: frozenset[str]) -> tuple[Scan, int] | None:
+def scan_regular(text: str, offset: int, before: int, delims: Delimiters,
+                 keys: frozenset[str]) -> tuple[Scan, int] | None:
     """The fast scan of ``text`` (whole segments, ``text[0]`` at byte ``offset``, after
     segment ``before``) and the ordinal of its last segment; None when ``text`` has an empty
     segment (then ordinals cannot be counted from terminators). It stops after an IEA."""
     term = delims.segment
     sep = delims.element
-    first_re, next_re = _patterns(sep, term, keys, marks, follow)
+    first_re, next_re = _patterns(sep, term, keys)
     ordinal = before
     found: list[tuple[int, Segment]] = []
-    marked: list[int] = []
-    follows: list[str | None] = []
-    mark = marked.append
-    add_follow = follows.append
     append = found.append
     new = tuple.__new__
     strip_cr = term == "\n"
@@ -126,15 +114,10 @@ def scan_regular(text: str, offset: int, before: int, delims: Delimiters, keys: 
     bump = 1 if first is None else 0
     for m in next_re.finditer(text) if first is None else chain((first,),
                                                                  next_re.finditer(text)):
-        group = m.lastindex
+        if m.lastindex is None:
+            return None  # an empty segment
         lead = m.start() + bump
         bump = 1
-        if group != 1:
-            if group is None:
-                return None  # an empty segment
-            mark(lead)
-            add_follow(m.group(3) if group == 3 else None)
-            continue
         start, _ = m.span(1)
         ordinal += count(term, done, lead) + 1
         done = end = find(term, start) + 1
@@ -145,14 +128,12 @@ def scan_regular(text: str, offset: int, before: int, delims: Delimiters, keys: 
                             delims))
         append((lead, seg))
         if part[0] == "I" and seg[3][0] == "IEA":
-            return Scan(text[:end], offset, before, delims, found, marked, follows,
-                        True), ordinal
-    return Scan(text, offset, before, delims, found, marked, follows, True), ordinal + count(
-        term, done)
+            return Scan(text[:end], offset, before, delims, found, True), ordinal
+    return Scan(text, offset, before, delims, found, True), ordinal + count(term, done)
 
 
 def scan_each(text: str, offset: int, before: int, delims: Delimiters, keys: frozenset[str],
-              marks: frozenset[str], limit: int) -> tuple[Scan, int, int]:
+              limit: int) -> tuple[Scan, int, int]:
     """The exact segment-by-segment scan (irregular text): the scan, where an IEA ended it
     (-1 when none did) and the ordinal of its last segment. Raises for a segment over the
     size bound ``limit``."""
@@ -164,8 +145,6 @@ def scan_each(text: str, offset: int, before: int, delims: Delimiters, keys: fro
     ordinal = before
     strip_cr = term == "\n"
     found: list[tuple[int, Segment]] = []
-    marked: list[int] = []
-    follows: list[str | None] = []
     new = tuple.__new__
     for part in parts:
         lead = seg_start = pos
@@ -190,13 +169,10 @@ def scan_each(text: str, offset: int, before: int, delims: Delimiters, keys: fro
         cut = part.find(sep)
         sid = part[:cut] if cut >= 0 else part
         if sid not in keys:
-            if sid in marks:
-                marked.append(lead - offset)
-                follows.append(None)
             continue
         seg = new(Segment, (ordinal, seg_start, pos, tuple(part.split(sep)), delims))
         found.append((lead - offset, seg))
         if sid == "IEA":
-            return (Scan(text[: pos - offset], offset, before, delims, found, marked,
-                         follows, False), pos - offset, ordinal)
-    return Scan(text, offset, before, delims, found, marked, follows, False), -1, ordinal
+            return (Scan(text[: pos - offset], offset, before, delims, found, False),
+                    pos - offset, ordinal)
+    return Scan(text, offset, before, delims, found, False), -1, ordinal
