@@ -271,11 +271,6 @@ def first_lx(text: str, delims: Delimiters) -> int:
     return found.start() + 1 if found is not None else len(text)
 
 
-def lx_leads(text: str, delims: Delimiters) -> list[int]:
-    """Where each LX's text begins in a claim's regular text."""
-    return [m.start() + 1 for m in _lx_patterns(delims.element, delims.segment)[0].finditer(text)]
-
-
 def lx_follows(text: str, delims: Delimiters) -> list[str]:
     """For each LX of a claim's regular text, the text of the segment right after it when
     that is an SV1 or SV2 (the line's procedure), else ''; one search of the text."""

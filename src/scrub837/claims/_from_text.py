@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from scrub837.claims._build import diagnosis_composites, lx_leads
+from scrub837.claims._build import diagnosis_composites
 from scrub837.claims.model import Claim
 
 _BREAK = re.compile("[ \r\n]*")
@@ -89,9 +89,6 @@ def read_text(claim: Claim, indexes: Sequence[int] | None,
     term = delims.segment
     if len(term) != 1 or term in " \r\n" or text[-1] != term:
         return None
-    marks = lx_leads(text, delims)  # where each LX's text begins
-    if not marks:
-        return None
     sep = delims.element
     after = clm.end - clm.start  # just after the CLM's terminator
     brk = text[after : _BREAK.match(text, after).end()]  # type: ignore[union-attr]
@@ -102,7 +99,18 @@ def read_text(claim: Claim, indexes: Sequence[int] | None,
         return None
     nb = len(brk)
     count = text.count
-    first = [count(term, 0, mark) for mark in marks]  # each LX's index in parts
+    find = text.find
+    # each LX's text (evenly broken: every segment but the CLM follows a terminator and the
+    # break, and an LX without elements was refused) and its index in parts
+    needle = joint + "LX" + sep
+    marks = []
+    at = find(needle)
+    while at >= 0:
+        marks.append(at + 1)
+        at = find(needle, at + 1)
+    if not marks:
+        return None
+    first = [count(term, 0, mark) for mark in marks]
     notes = ([p.split(sep, 3)[2] if p.count(sep) > 1 else "" for p in parts
               if p.startswith("NTE" + sep)] if "NTE" + sep in text else [])
     dx, auth, dates = _head(parts, first[0], sep, delims.component, clm.ordinal)
