@@ -95,6 +95,10 @@ def _every(tmp: Path) -> list[tuple[str, bytes]]:
     built = every_input(tmp)
     generated = dict(built)["gP"]
     built.append(("uneven", generated.replace(b"~\nLIN", b"~LIN")))  # some segments unbroken
+    # a space after the line break before some LX (the lexer passes over it)
+    built.append(("spaced", generated.replace(b"~\nLX*2", b"~\n LX*2")))
+    built.append(("loops-spaced", envelope(_LOOPS).replace("~\nLX*2", "~\n LX*2")
+                  .encode("latin-1")))
     built.append(("loops", envelope(_LOOPS).encode("latin-1")))
     built.append(("loops-crlf", envelope(_LOOPS, sep="\r\n").encode("latin-1")))
     built.append(("loops-flat", envelope(_LOOPS, sep="").encode("latin-1")))

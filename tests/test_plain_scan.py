@@ -13,7 +13,8 @@ from scrub837.api import iter_items
 from scrub837.claims.model import Claim
 from scrub837.edits import EditContext, Hit
 from scrub837.edits.structure import charges_balance, dates, line_controls
-from scrub837.outputs.split import _entry, _evenly_broken
+from scrub837.claims._build import evenly_broken
+from scrub837.outputs.split import _entry
 from tests.conftest import SAMPLES
 from tests.every_input import every_input
 
@@ -91,5 +92,5 @@ def test_the_split_writes_a_claim_from_its_text_as_from_its_segments(brk: str) -
         end = lazy.clm.delims.segment + brk
         body = _entry(lazy, ([None, None], [None, None], [None, None])).body
         assert body == _Body.of(whole.segments, end)
-        bodies += _evenly_broken(lazy.text, end[0], brk, body.n)  # written from its text
+        bodies += evenly_broken(lazy.text, end[0], brk, body.n)  # written from its text
     assert bodies

@@ -181,8 +181,26 @@ class PlainScan(NamedTuple):
     last: Segment  # the claim's last segment, as the reader builds it
 
 
-_WHITE = re.compile("[ \r\n]*")
+#: the white space the lexer passes over before a segment (line breaks, spaces)
+WHITE = re.compile("[ \r\n]*")
 _PLAIN: dict[tuple[str, str], re.Pattern[str]] = {}
+#: by terminator and line break: a terminator not followed by exactly that line break and
+#: then a segment
+_IRREGULAR: dict[tuple[str, str], re.Pattern[str]] = {}
+
+
+def evenly_broken(text: str, term: str, brk: str, count: int) -> bool:
+    """``text`` (as read from the file: whole segments) is its ``count`` segments joined by
+    ``term + brk``: no empty segment, every terminator but the last followed by exactly
+    ``brk`` and then a segment, no other white space ('' never is: a value built from
+    segments)."""
+    if not text or term in " \r\n" or text.count(term) != count:
+        return False
+    pattern = _IRREGULAR.get((term, brk))
+    if pattern is None:
+        pattern = _IRREGULAR[(term, brk)] = re.compile(
+            f"{re.escape(term)}(?!{re.escape(brk)}[^ \r\n])")
+    return pattern.search(text, 0, len(text) - 1) is None
 
 
 def _plain_pattern(sep: str, term: str) -> re.Pattern[str]:
@@ -234,7 +252,7 @@ def scan_plain(text: str, offset: int, ordinal: int, delims: Delimiters,
             controls.append(ref)
     count = text.count(term)
     brk = text.find(term) + 1
-    gap = _WHITE.match(text, brk).end() - brk  # type: ignore[union-attr]
+    gap = WHITE.match(text, brk).end() - brk  # type: ignore[union-attr]
     cut = text.rfind(term, 0, len(text) - 1) + 1  # the last segment's lead (0: the CLM)
     part = text[cut:-1]
     stripped = part.lstrip(" \r\n")

@@ -13,10 +13,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from scrub837.claims._build import diagnosis_composites
+from scrub837.claims._build import WHITE, diagnosis_composites, evenly_broken
 from scrub837.claims.model import Claim
 
-_BREAK = re.compile("[ \r\n]*")
 _GUARDS: dict[str, Callable[[str], object]] = {}
 
 #: (ordinal, start, end) of a segment: where a writer says it is
@@ -91,10 +90,10 @@ def read_text(claim: Claim, indexes: Sequence[int] | None,
         return None
     sep = delims.element
     after = clm.end - clm.start  # just after the CLM's terminator
-    brk = text[after : _BREAK.match(text, after).end()]  # type: ignore[union-attr]
+    brk = text[after : WHITE.match(text, after).end()]  # type: ignore[union-attr]
     joint = term + brk
     parts = text[:-1].split(joint)
-    if (" " in brk or text.count(term) != len(parts) or "" in parts
+    if (" " in brk or not evenly_broken(text, term, brk, len(parts))
             or refuse("".join(parts)) or _guard(term)(term.join(parts) + term)):
         return None
     nb = len(brk)

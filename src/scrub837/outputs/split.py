@@ -10,12 +10,12 @@ all went to the other half keeps HL04=1 (pyx12 does not check HL04 against the c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from itertools import chain
 from operator import attrgetter
 from typing import BinaryIO, NamedTuple
 
+from scrub837.claims._build import evenly_broken
 from scrub837.claims.model import Claim, HlBlock
 from scrub837.outputs import COPY_CHUNK
 from scrub837.verdicts.results import ClaimResult, TransactionResult
@@ -84,7 +84,7 @@ def _block_body(block: HlBlock, end: str) -> _Body:
     if len(segs) < 2:
         return _Body("", 0, end)
     term, brk = end[0], end[1:]
-    if _evenly_broken(block.text, term, brk, len(segs)):
+    if evenly_broken(block.text, term, brk, len(segs)):
         hl = segs[0]
         return _Body(block.text[hl.end - hl.start + len(brk) : -1], len(segs) - 1, end)
     return _Body.of(segs[1:], end)
@@ -96,25 +96,6 @@ def _brk(count: int, gap: int) -> str:
     if count < 2:
         return "\n"
     return "\r\n" if gap >= 2 else ("\n" if gap == 1 else "")
-
-
-#: by terminator and line break: a terminator not followed by exactly that line break and
-#: then a segment
-_IRREGULAR: dict[tuple[str, str], re.Pattern[str]] = {}
-
-
-def _evenly_broken(text: str, term: str, brk: str, count: int) -> bool:
-    """``text`` (as read from the file: whole segments) is its ``count`` segments joined by
-    ``term + brk``: no empty segment, every terminator but the last followed by exactly
-    ``brk`` and then a segment, no other white space ('' never is: a value built from
-    segments)."""
-    if not text or term in " \r\n" or text.count(term) != count:
-        return False
-    pattern = _IRREGULAR.get((term, brk))
-    if pattern is None:
-        pattern = _IRREGULAR[(term, brk)] = re.compile(
-            f"{re.escape(term)}(?!{re.escape(brk)}[^ \r\n])")
-    return pattern.search(text, 0, len(text) - 1) is None
 
 
 def _entry(claim: Claim, caches: tuple[list[object], ...]) -> _Entry:
@@ -133,7 +114,7 @@ def _entry(claim: Claim, caches: tuple[list[object], ...]) -> _Entry:
     brk = _brk(count, gap)
     end = term + brk
     text = claim.text
-    body = (_Body(text[:-1], count, end) if _evenly_broken(text, term, brk, count)
+    body = (_Body(text[:-1], count, end) if evenly_broken(text, term, brk, count)
             else _Body.of(claim.segments, end))
     patient = claim.patient
     return _Entry(_block(claim.provider, caches[0], end), _block(claim.subscriber, caches[1], end),
