@@ -147,21 +147,20 @@ class LineEncoder:
         statement = claim.statement_dates
         composite = _get(clm, 5)
         parts = composite.split(claim.clm.delims.component) if composite else []
+        dates = statement.get(3) if statement else ""
         seen = [_get(clm, 1), _get(clm, 2), _get(parts, 0), _get(parts, 2), claim.envelope.kind,
-                statement.get(3) if statement else ""]
-        npi, seen_npi, _ = self._block("provider", claim.provider)
-        subscriber, seen_subscriber, _ = self._block("subscriber", claim.subscriber)
-        patient, seen_patient, _ = self._block("patient", claim.patient)
+                dates]
         dx = []
         for d in claim.diagnoses:
             seen += (d.qualifier, d.code)
             dx.append(_DX % (d.qualifier, d.code, d.position, d.segment.ordinal, d.element))
         auth = [r.get(2) for r in claim.prior_auth]
         notes = _notes(claim)
-        if _ESCAPED("".join(seen + seen_npi + seen_subscriber + seen_patient + auth + notes)):
+        context = None if _ESCAPED("".join(seen + auth + notes)) else self._text_context(
+            claim, dx, auth, dates, notes)
+        if context is None:  # a value of the claim or of its HL blocks needs escapes
             return _ENCODE(claim_context(claim, show_phi=self._show_phi))
-        return _CONTEXT % (seen[0], seen[1], seen[2], seen[3], "837" + seen[4], npi, subscriber,
-                           patient, ",".join(dx), _strings(auth), _strings(notes), seen[5])
+        return context
 
     def records(self, claim: Claim, indexes: Sequence[int] | None = None) -> list[str]:
         """The records of the claim's lines ``indexes`` (0-based positions; None: every
@@ -176,8 +175,9 @@ class LineEncoder:
 
     def _text_context(self, claim: Claim, dx: list[str], auth: list[str],
                       dates: str, notes: list[str]) -> str | None:
-        """The claim's context from what :func:`_records_from_text` read (its text has no
-        character JSON escapes); None when one of its HL blocks' values has one."""
+        """The claim's context from its 2300 values already read (``dx`` written, the
+        others as they are), when none of them needs escapes; None when one of its HL
+        blocks' values does."""
         clm = claim.clm.elements
         composite = _get(clm, 5)
         parts = composite.split(claim.clm.delims.component) if composite else []
@@ -228,9 +228,6 @@ class LineEncoder:
             return text + ',"drug":null'
         return text + ',"drug":' + _DRUG % (*values[11:17], _seg(drug.lin),
                                             _seg(drug.ctp))
-
-
-
 
 
 _PAD = [""] * 8  # elements a record reads beyond a segment's last one
