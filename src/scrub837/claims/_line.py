@@ -13,6 +13,7 @@ from typing import NamedTuple, SupportsIndex
 from scrub837.claims._build import (
     HeadFields,
     LineFields,
+    first_lx,
     proc_of,
     read_head,
     read_line,
@@ -28,17 +29,26 @@ class Head:
     """A claim's CLM and its text: the 2300 loop (up to the first LX) is read when asked
     for, and the claim's lines read their own segments from the same text."""
 
-    __slots__ = ("clm", "text", "end", "fields", "segments", "diagnoses", "lines")
+    __slots__ = ("clm", "text", "_end", "fields", "segments", "diagnoses", "lines")
 
-    def __init__(self, clm: Segment, text: str, end: int) -> None:
+    def __init__(self, clm: Segment, text: str, end: int | None = None) -> None:
         self.clm = clm
         self.text = text  # the claim's text, CLM first
-        self.end = end  # where the 2300 loop ends in it (its first LX, else its end)
+        self._end = end  # see ``end``; None until asked for
         self.fields: HeadFields | None = None
         self.segments: list[Segment] | None = None
         self.diagnoses: tuple[Diagnosis, ...] | None = None
         #: every line read at once, when the first is read (the lines take theirs)
         self.lines: list[tuple[list[Segment], LineFields]] | None = None
+
+    @property
+    def end(self) -> int:
+        """Where the 2300 loop ends in the text: its first LX, else its end (found when first
+        asked for: a claim checked from its text never asks)."""
+        end = self._end
+        if end is None:
+            end = self._end = first_lx(self.text, self.clm.delims)
+        return end
 
     def line(self, index: int) -> tuple[list[Segment], LineFields]:
         """Line ``index`` (1-based) of the claim, every line read in one pass the first

@@ -21,7 +21,6 @@ from scrub837.claims._build import (
     POINTER_QUALIFIERS,
     PlainScan,
     cut_at_lx,
-    first_lx,
     lx_follows,
     scan_plain,
 )
@@ -260,7 +259,7 @@ class Claim:
         claim._follows = None
         claim._regular = regular
         if regular:
-            claim._head = Head(clm, text, first_lx(text, clm.delims))
+            claim._head = Head(clm, text)
         else:  # read segment by segment
             head, lines = cut_at_lx(segments_of(text[clm.end - clm.start :], clm.end,
                                                 clm.ordinal, clm.delims))
