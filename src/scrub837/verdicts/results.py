@@ -210,11 +210,6 @@ class SummaryBuilder:
             self.failure = item.message
             self.failure_segment = item.segment
 
-    def __getstate__(self) -> dict[str, object]:
-        state = dict(self.__dict__)
-        state["_amounts"] = {}  # a memo: not sent with a --jobs part's totals
-        return state
-
     def merge(self, other: SummaryBuilder) -> None:
         """Add the totals of a later part of the same file (``--jobs`` parts)."""
         self.transactions += other.transactions
