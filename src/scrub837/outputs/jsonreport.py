@@ -108,16 +108,10 @@ def _claim_text(c: ClaimResult, encode: Callable[[tuple[Finding, ...]], str], li
     end = claim.segments[-1].end if not claim.text else claim.span[1]
     if type(start) is not int or type(end) is not int or type(ordinal) is not int:
         raise TypeError("not an int")
-    findings = c.findings
-    if not findings:  # most claims: accepted, no finding, no line
-        return (f'{{"clm01":{string(elements[1] if len(elements) > 1 else "")},"charge":'
-                f'{string(elements[2] if len(elements) > 2 else "")},"verdict":"accepted",'
-                f'"segment":{ordinal},"span":[{start},{end}],{parties.text(claim)},'
-                f'"findings":[],"lines":[]}}')
     return (f'{{"clm01":{string(elements[1] if len(elements) > 1 else "")},"charge":'
             f'{string(elements[2] if len(elements) > 2 else "")},"verdict":'
             f'{_REJECTED if c.rejected else _ACCEPTED},"segment":{ordinal},'
-            f'"span":[{start},{end}],{parties.text(claim)},"findings":{encode(findings)},'
+            f'"span":[{start},{end}],{parties.text(claim)},"findings":{encode(c.findings)},'
             f'"lines":{lines}}}')
 
 
