@@ -378,12 +378,7 @@ class Ack277Writer:
         seen = self._last_person
         if seen[0] is sub and seen[1] is patient:
             return seen[2]
-        nm1 = None
-        for seg in sub.segments:  # HlBlock.nm1("IL"), inline
-            values = seg.elements
-            if values[0] == "NM1" and len(values) > 1 and values[1] == "IL":
-                nm1 = seg
-                break
+        nm1 = sub.nm1("IL")
         pat = patient.nm1("QC") if patient is not None else nm1
         name = first = ""
         if pat is not None:

@@ -72,14 +72,7 @@ class _Parties:
             self._npi = string(npi.get(9) if npi else "")
             self._provider = provider
         if sub is not self._subscriber or patient is not self._patient:
-            subscriber = payer = None
-            for seg in sub.segments:  # HlBlock.nm1("IL") and nm1("PR") in one walk
-                elements = seg.elements
-                if elements[0] == "NM1" and len(elements) > 1:
-                    if elements[1] == "IL":
-                        subscriber = subscriber or seg
-                    elif elements[1] == "PR":
-                        payer = payer or seg
+            subscriber, payer = sub.nm1("IL"), sub.nm1("PR")
             person = patient.nm1("QC") if patient is not None else subscriber
             last = person.get(3) if person else ""
             first = person.get(4) if person else ""
