@@ -5,11 +5,13 @@ line, whatever the chunking, line breaks, empty segments or delimiters."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scrub837.api import iter_items
 from scrub837.claims.model import Claim
 from scrub837.claims.reader import _KEYS, ClaimReader, TransactionEnd
 from scrub837.x12.lexer import Lexer, Scan, Segment, iter_segments_bytes, segments_of
@@ -175,3 +177,30 @@ def test_claims_and_lines_pickle_read_or_not() -> None:
         slim = pickle.loads(pickle.dumps(claim.slim(frozenset({"1"}))))
         assert [ln.line_control for ln in slim.lines] == ["LINE1"]
         assert slim.span_dates == claim.date_range()
+
+
+def _claim_values(claim: Claim) -> tuple[object, ...]:
+    return (claim.segments, [ln.fields() for ln in claim.lines],
+            [(ln.index, ln.proc, ln.is_institutional) for ln in claim.lines], claim.diagnoses,
+            claim.prior_auth, claim.statement_dates)
+
+
+def test_a_claim_read_whole_at_once_is_the_claim_read_a_line_at_a_time(
+        tmp_path: Path) -> None:
+    """The reader reads a claim with drug lines whole (its ``segments`` first: the text split
+    once, its loops read in one pass); asked for its lines first, a claim reads a line at a
+    time. Both must give the same claim, on every input the tests have."""
+    from tests.every_input import every_input
+    at_once = 0
+    for name, data in every_input(tmp_path, claims=200):
+        first = [c for c in iter_items(data, name, lazy=True) if isinstance(c, Claim)]
+        by_line = [c for c in iter_items(data, name, lazy=True) if isinstance(c, Claim)]
+        for whole, lines in zip(first, by_line, strict=True):
+            regular = whole._regular and whole._head is not None
+            whole.segments  # noqa: B018  (the claim read whole at once)
+            lines.lines  # noqa: B018  (the lines first, then each line, then the rest)
+            for ln in lines.lines:
+                ln.segments  # noqa: B018
+            assert _claim_values(whole) == _claim_values(lines), (name, whole.clm01)
+            at_once += regular
+    assert at_once > 1500

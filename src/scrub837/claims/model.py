@@ -450,17 +450,23 @@ class _LazyClaim(Claim):
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         if name == "lines":
             self.lines = self._read_lines(head)
+        elif name == "segments" and self._regular and _untouched(self, head):
+            # nothing read yet (the reader reads a claim with drug lines whole): its text
+            # split once and its loops read in one pass, not a line at a time
+            clm = head.clm
+            segs = segments_of(head.text[clm.end - clm.start :], clm.end, clm.ordinal,
+                               clm.delims)
+            head.segments, lines = cut_at_lx(segs)
+            self.lines = tuple(ServiceLine.of(i, head, line)
+                               for i, line in enumerate(lines, start=1))
+            self.segments = (clm, *segs)
+            self._read_whole(head)
         elif name == "segments":
             built = [head.clm, *head.segs()]
             for line in self.lines:
                 built.extend(line.segments)
             self.segments = tuple(built)
-            self.diagnoses = head.dx()
-            fields = head.read()
-            self.prior_auth = tuple(fields.prior_auth)
-            self.statement_dates = fields.statement
-            self._head = None  # everything is read: the pieces are no longer needed
-            object.__setattr__(self, "__class__", Claim)  # read whole: plain reads from now
+            self._read_whole(head)
         elif name == "diagnoses":
             self.diagnoses = head.dx()
         else:
@@ -469,12 +475,33 @@ class _LazyClaim(Claim):
             self.statement_dates = fields.statement
         return object.__getattribute__(self, name)
 
+    def _read_whole(self, head: Head) -> None:
+        """The 2300 fields, once the segments are read: everything is read, so the pieces
+        are no longer needed and the claim becomes a plain ``Claim``."""
+        self.diagnoses = head.dx()
+        fields = head.read()
+        self.prior_auth = tuple(fields.prior_auth)
+        self.statement_dates = fields.statement
+        self._head = None
+        object.__setattr__(self, "__class__", Claim)  # read whole: plain reads from now
+
     def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[object, ...]:
         getattr(self, "segments")  # pickled read (as a Claim)
         return object.__reduce_ex__(self, protocol)
 
 
 _new = object.__new__
+
+
+def _untouched(claim: Claim, head: Head) -> bool:
+    """Nothing of the claim's lines or 2300 loop has been read yet."""
+    if head.segments is not None or head.lines is not None or head.fields is not None:
+        return False
+    try:
+        object.__getattribute__(claim, "lines")
+    except AttributeError:
+        return True
+    return False
 
 
 def _head_of(claim: Claim) -> Head | None:
