@@ -168,12 +168,14 @@ class ServiceLine:
         line = _new(cls)
         line.index = index
         line._head = head
-        line._fill(segs, read_line(segs))
+        line._fill(segs, read_line(segs), False)
         return line
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _fill(self, segs: list[Segment], got: LineFields) -> None:
+    def _fill(self, segs: list[Segment], got: LineFields, has_proc: bool = True) -> None:
+        """The line's fields from its segments and what read_line read of them;
+        ``has_proc``: its procedure may be set already (a lazy line's, from beside its LX)."""
         head = self._head
         self.lx = segs[0]
         self.sv = got.sv
@@ -184,10 +186,13 @@ class ServiceLine:
         self.drug = Drug(got.lin, got.ctp, tuple(got.drug_refs)) if got.lin is not None else None
         self.segments = tuple(segs)
         self.claim_dates = head.claim_dates() if got.dtp is None and head is not None else ""
-        try:
-            object.__getattribute__(self, "proc")
-        except AttributeError:
+        if not has_proc:
             self.proc, self.is_institutional = proc_of(got.sv)
+        else:
+            try:
+                object.__getattribute__(self, "proc")
+            except AttributeError:
+                self.proc, self.is_institutional = proc_of(got.sv)
         self._head = None  # read: the claim's text is no longer needed
         if type(self) is _LazyLine:
             object.__setattr__(self, "__class__", ServiceLine)  # plain reads from now on
