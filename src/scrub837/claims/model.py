@@ -308,12 +308,9 @@ class Claim:
         """Each line's procedure code (SV101-2 / SV202-2), in order: for a claim read from
         regular text, from the segment after each LX (found in its text), without building
         its lines (the same codes as ``[line.code for line in claim.lines]``)."""
-        try:
-            read = object.__getattribute__(self, "lines")
-        except AttributeError:
-            read = None
-        if read is not None or not self._regular:
+        if self._head is None or not self._regular:  # read whole, or not from regular text
             return [line.code for line in self.lines]
+        # the lines (read or not) take their procedures from the same search
         procs = self._procedures()
         if None in procs:  # a line whose SV1/SV2 is not right after its LX: read the lines
             return [line.code for line in self.lines]
