@@ -8,8 +8,11 @@ from decimal import Decimal
 
 from scrub837.claims.model import ServiceLine
 from scrub837.edits._util import ccyymmdd
-from scrub837.outputs._ack277_text import _amount, _composites, _stc, clean
-from scrub837.verdicts.results import ClaimResult, money
+from scrub837.findings import Finding, Severity
+from scrub837.outputs._ack277_text import _charge, _composites, _stc, clean
+from scrub837.verdicts.results import ClaimResult
+
+_REJECT = Severity.REJECT
 
 
 def provider_key(c: ClaimResult) -> tuple[str, int]:
@@ -41,9 +44,24 @@ def totals_of(claims: Iterable[ClaimResult]) -> Totals:
     return totals
 
 
-def line_loop(c: ClaimResult, line: ServiceLine, ymd: str) -> list[str]:
-    """A rejecting line's 2220D loop: SVC, STC, REF*FJ, REF*XZ, DTP*472."""
-    findings = [f for f in c.line_findings(line) if f.rejects]
+def rejecting_by_line(c: ClaimResult) -> dict[str, list[Finding]]:
+    """The claim's rejecting line-level findings by the LX of their line, in one pass (what
+    ``c.rejected_lines`` and ``c.line_findings`` find for each line, with a pass each)."""
+    found: dict[str, list[Finding]] = {}
+    for f in c.findings:
+        if f.line_level and f.severity is _REJECT:
+            lx = f.location.lx
+            on_line = found.get(lx)
+            if on_line is None:
+                found[lx] = [f]
+            else:
+                on_line.append(f)
+    return found
+
+
+def line_loop(line: ServiceLine, findings: list[Finding], ymd: str) -> list[str]:
+    """A rejecting line's 2220D loop: SVC, STC, REF*FJ, REF*XZ, DTP*472 (``findings``: the
+    line's rejecting findings)."""
     code = clean(line.code, 48)
     revenue = clean(line.revenue_code, 48)
     if code:
@@ -51,7 +69,7 @@ def line_loop(c: ClaimResult, line: ServiceLine, ymd: str) -> list[str]:
                          *(clean(m, 2) for m in line.modifiers)])
     else:  # an 837I line with a revenue code only: SVC01 NU (National Uniform Billing)
         comp = f"NU:{revenue or 'UNKNOWN'}"
-    parts = ["SVC", comp, _amount(money(line.charge))]
+    parts = ["SVC", comp, _charge(line.charge)]
     if code and revenue:
         parts += ["", revenue]
     units = clean(line.units, 15)
@@ -59,10 +77,14 @@ def line_loop(c: ClaimResult, line: ServiceLine, ymd: str) -> list[str]:
         parts += [""] * (7 - len(parts)) + [units]
     segs = ["*".join(parts),
             _stc(_composites(findings)[:3], ymd, "U", "").rstrip("*")]
-    if line.line_control:
-        segs.append(f"REF*FJ*{clean(line.line_control, 50)}")
-    if line.drug is not None and line.drug.prescription:
-        segs.append(f"REF*XZ*{clean(line.drug.prescription, 50)}")
+    control = line.line_control
+    if control:
+        segs.append(f"REF*FJ*{clean(control, 50)}")
+    drug = line.drug
+    if drug is not None:
+        prescription = drug.prescription
+        if prescription:
+            segs.append(f"REF*XZ*{clean(prescription, 50)}")
     date = line.service_date
     if ccyymmdd(date) is not None:
         segs.append(f"DTP*472*D8*{date}")
