@@ -5,6 +5,7 @@ rewritten atomically, so several processes sharing it never hand out one number 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain
 
 import fcntl
 import json
@@ -75,7 +76,12 @@ class ControlNumbers:
     def numbers(self, count: int) -> Iterator[int]:
         """As :meth:`reserve` (reserved now), produced lazily."""
         first = self.take(count)
-        return ((first - 1 + i) % _MAX + 1 for i in range(count))
+        # ranges, iterated in C (the 277CA takes one per claim): up to 999,999,999, then
+        # from 1 again
+        head = min(count, _MAX - first + 1)
+        if head == count:
+            return iter(range(first, first + count))
+        return chain(range(first, _MAX + 1), ((i % _MAX) + 1 for i in range(count - head)))
 
     def _take_persistent(self, count: int) -> int:
         assert self.state_file is not None
