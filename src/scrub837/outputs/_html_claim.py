@@ -166,8 +166,10 @@ def _row(seg: Segment, cls: str, found: list[Finding], private: bool) -> str:
         if (private and elements[0] in _PRIVATE_IDS) or _NOT_XML.search(text):
             text = seg.delims.element.join(_masked_values(seg, private))
         text += seg.delims.segment
+        if "&" in text or "<" in text or ">" in text:  # else escape() gives it back as is
+            text = escape(text, quote=False)
         return (f'<tr class="{cls}"><td class="ord">{seg.ordinal}</td><td class="seg">'
-                f'{escape(text, quote=False)}</td><td></td></tr>')
+                f'{text}</td><td></td></tr>')
     written = _row_text(seg, cls, found, private)
     if written is not None:
         return written

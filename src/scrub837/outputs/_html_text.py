@@ -95,11 +95,19 @@ def segment_cell_html(values: list[str], marks: dict[tuple[int, int], str], sep:
         return None
     pieces = ['<td class="seg">']
     put = pieces.append
+    # the unmarked pieces between two marks (values and the delimiters between them) escaped
+    # as one text: escaping is character by character, so the same text as piece by piece
+    unmarked: list[str] = []
     for value, kind in cell_pieces(values, marks, sep, comp, end):
         if kind is None:
-            put(text(value))
-        else:
-            put(f'<mark class="{kind}" title="{MARK_TITLE}">{text(value)}</mark>')
+            unmarked.append(value)
+            continue
+        if unmarked:
+            put(text("".join(unmarked)))
+            unmarked.clear()
+        put(f'<mark class="{kind}" title="{MARK_TITLE}">{text(value)}</mark>')
+    if unmarked:
+        put(text("".join(unmarked)))
     put("</td>")
     return "".join(pieces)
 
