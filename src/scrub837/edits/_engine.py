@@ -22,12 +22,13 @@ from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
 
 from scrub837._memo import IdentityMemo
 from scrub837.claims.model import Claim, HlBlock, ServiceLine, TransactionHeader
-from scrub837.edits._lines import DrugLine
+from scrub837.edits._lines import DrugLine, by_day_and_span
 from scrub837.findings import Finding, Location, Severity, Stc
 from scrub837.rulebook import CodeRule, EditDef, PayerOverlay, Rulebook
 from scrub837.x12.lexer import Segment
 
 _NO_VALUES: Mapping[str, object] = MappingProxyType({})
+_Groups = dict[tuple[str, str], list[DrugLine]]
 
 
 class Hit(NamedTuple):
@@ -52,14 +53,27 @@ class EditContext:
     drug_lines: tuple[ServiceLine, ...]
     today: date
     drugs: tuple[DrugLine, ...] = field(init=False, repr=False, compare=False)
+    _groups: tuple[_Groups, _Groups] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         rulebook = self.rulebook
         object.__setattr__(self, "drugs", tuple(
             [DrugLine(line, rulebook) for line in self.drug_lines]))
+        object.__setattr__(self, "_groups", None)
 
     def rule(self, code: str) -> CodeRule | None:
         return self.rulebook.code(code)
+
+    def by_code_and_date(self, *, span: bool = False) -> _Groups:
+        """:func:`~scrub837.edits._lines.by_code_and_date` of :attr:`drugs` (not to be
+        changed): grouped once per claim for the two edits that group (modifiers.jw_jz by
+        day, units.units_over_day_max by span), and once for both when no line has a date
+        span."""
+        groups = self._groups
+        if groups is None:
+            groups = by_day_and_span(self.drugs)
+            object.__setattr__(self, "_groups", groups)
+        return groups[1] if span else groups[0]
 
 
 @runtime_checkable
@@ -145,7 +159,8 @@ _new = tuple.__new__
 
 class Engine:
     """Runs edits over claims with one rule book. Safe to share between threads: it holds
-    no per-claim state (only bounded memos of answers that depend on the rule book alone)."""
+    no per-claim state (only bounded memos of answers that depend on the rule book alone,
+    and has_drug_lines' answers for claims not checked yet)."""
 
     def __init__(self, rulebook: Rulebook, edits: Sequence[Edit], *, today: date | None = None):
         self.rulebook = rulebook
@@ -168,6 +183,8 @@ class Engine:
         self._kinds: IdentityMemo[TransactionHeader, str] = IdentityMemo(16)
         self._rules: dict[tuple[str, int], tuple[PayerOverlay, _Rule | None]] = {}
         self._plain_contexts: dict[tuple[int, str], EditContext] = {}
+        #: has_drug_lines' answers by claim, until the claim is checked
+        self._asked: dict[int, tuple[Claim, list[int]]] = {}
 
     def _is_drug(self, code: str) -> bool:
         known = self._drug_code
@@ -181,14 +198,26 @@ class Engine:
     def has_drug_lines(self, claim: Claim) -> bool:
         """A line of the claim bills a drug (its procedure code is one the rule book knows
         as a drug): the drug edits will read all of it."""
+        at_drug = self._drugs_at(claim)
+        # a reader asks this of every claim of a batch before they are checked: the answer
+        # is kept for check (which takes it back), so the codes are not looked at again
+        asked = self._asked
+        if len(asked) >= 4096:  # asked, and never checked
+            asked.clear()
+        asked[id(claim)] = (claim, at_drug)
+        return bool(at_drug)
+
+    def _drugs_at(self, claim: Claim) -> list[int]:
+        """Where the claim's drug lines are (0-based positions)."""
         is_drug = self._is_drug
-        return any(is_drug(code) for code in claim.procedure_codes())
+        return [at for at, code in enumerate(claim.procedure_codes()) if is_drug(code)]
 
     def context(self, claim: Claim) -> EditContext:
         rb = self.rulebook
-        is_drug = self._is_drug
+        # what has_drug_lines found (the entry holds its claim, so its id is the claim's own)
+        asked = self._asked.pop(id(claim), None)
+        at_drug = asked[1] if asked is not None and asked[0] is claim else self._drugs_at(claim)
         # a claim without drug lines builds none of its lines
-        at_drug = [at for at, code in enumerate(claim.procedure_codes()) if is_drug(code)]
         lines = claim.lines if at_drug else ()
         drug = [lines[at] for at in at_drug]
         header = claim.header

@@ -7,7 +7,7 @@ and its rule, modifiers, units, date of service, the 2410 NDC and quantity). The
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -107,3 +107,16 @@ def by_code_and_date(drugs: Iterable[DrugLine], *, span: bool = False,
         else:
             group.append(drug)
     return groups
+
+
+_Groups = dict[tuple[str, str], list[DrugLine]]
+
+
+def by_day_and_span(drugs: Sequence[DrugLine]) -> tuple[_Groups, _Groups]:
+    """:func:`by_code_and_date` by day and with ``span``: the same groups (one dict) when no
+    line's dates are a span (without a '-' the first day is the whole text)."""
+    by_day = by_code_and_date(drugs)
+    for drug in drugs:
+        if "-" in drug.dates:
+            return by_day, by_code_and_date(drugs, span=True)
+    return by_day, by_day

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from scrub837.claims.model import Claim, ServiceLine
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
-from scrub837.edits._lines import by_code_and_date
 
 
 def _mod_element(line: ServiceLine, modifier: str) -> str:
@@ -23,7 +22,7 @@ def jw_jz(claim: Claim, ctx: EditContext) -> list[Hit]:
         mods = drug.modifiers
         if "JW" in mods and "JZ" in mods:
             out.append(Hit("MOD_JW_JZ_BOTH", drug.line, element=_mod_element(drug.line, "JZ")))
-    for lines in by_code_and_date(ctx.drugs).values():
+    for lines in ctx.by_code_and_date().values():
         rule = lines[0].rule  # the rule of the group's code
         if rule is None:
             continue

@@ -7,7 +7,7 @@ from decimal import ROUND_CEILING, Decimal
 from scrub837._memo import IdentityMemo
 from scrub837.claims.model import Claim, ServiceLine
 from scrub837.edits._engine import EditContext, Hit, drug_lines_only
-from scrub837.edits._lines import DrugLine, by_code_and_date
+from scrub837.edits._lines import DrugLine
 from scrub837.edits._util import ccyymmdd, plain
 from scrub837.rulebook import CrosswalkEntry, Rulebook
 from scrub837.rulebook._model import CTP_UNIT_NAMES
@@ -66,7 +66,7 @@ def units_over_day_max(claim: Claim, ctx: EditContext) -> list[Hit]:
     and 3 sum the lines of a code and date of service (administered and JW waste lines
     together). A line with a date span (``DTP*472*RD8``) is held to the daily value times the
     days of the span. The payer's quantity limit (per day) applies to the sum when lower."""
-    groups = by_code_and_date(ctx.drugs, span=True)
+    groups = ctx.by_code_and_date(span=True)
     out: list[Hit] = []
     limits = ctx.overlay.quantity_limits
     mue_of = ctx.rulebook.mue
