@@ -58,3 +58,29 @@ def test_a_loop_called_clean_by_its_text_is_clean(tmp_path: Path) -> None:
     assert not _text_clean("", "~")  # a loop without text is tested by its segments
     assert not _text_clean("CLM*1*\x01~", "~") and not _text_clean("NM1*\n*X~\n", "~")
     assert _text_clean("CLM*1*2~\r\nHI*ABK:C50~\n", "~")
+
+
+def _text_clean_by_copy(text: str, terminator: str) -> bool:
+    """_text_clean as it read before its count of control characters (the reference)."""
+    if not text:
+        return False
+    if text.isascii() and text.isprintable():
+        return True
+    if "\n" not in text:
+        return False
+    text = text.replace(terminator + "\r\n", terminator).replace(terminator + "\n", terminator)
+    return text.isascii() and text.isprintable()
+
+
+def test_text_clean_counts_as_the_copy_tested() -> None:
+    import itertools
+
+    pieces = ["A", "~", "\n", "\r", "\x01", "\x7f", " ", "\xe9", "\t", "*"]
+    checked = 0
+    for term in ("~", "\n", "\x1c", "'"):
+        for n in range(1, 6):
+            for parts in itertools.product(pieces + [term], repeat=n):
+                text = "".join(parts)
+                assert _text_clean(text, term) == _text_clean_by_copy(text, term), (text, term)
+                checked += 1
+    assert checked > 10000

@@ -16,6 +16,8 @@ from scrub837.x12.lexer import Segment
 # X12 basic and extended character sets are printable ASCII; anything else is suspect.
 _BAD_CHAR = re.compile(r"[\x00-\x1f\x7f-\xff]")
 _ZERO = Decimal(0)
+#: the ASCII characters str.isprintable() rejects: C0 controls and DEL
+_CONTROLS = bytes(range(0x20)) + b"\x7f"
 
 
 # DTP02 formats the 5010 TR3s allow for each DTP01 qualifier of a claim (2300 and below); a
@@ -231,13 +233,18 @@ def _text_clean(text: str, terminator: str) -> bool:
         return False
     if text.isascii() and text.isprintable():
         return True
-    if "\n" not in text:
+    if "\n" not in text or not text.isascii():  # (no replace below removes a non-ASCII one)
         return False
     # a line break right after a terminator belongs to no element (the lexer skips it); one
     # anywhere else stays, and fails the test
-    if "\r" in text:  # (a search for one character: cheaper than the copy it spares)
-        text = text.replace(terminator + "\r\n", terminator)
-    text = text.replace(terminator + "\n", terminator)
+    if "\r" not in text and len(terminator) == 1 and terminator.isprintable():
+        # the test below without its copy of the text (the slow part of this edit): the
+        # ASCII text's control characters (what isprintable rejects) are all such line
+        # breaks, which is so when there are as many as there are terminators followed by one
+        # (a printable terminator: those never overlap)
+        controls = len(text) - len(text.encode("ascii").translate(None, _CONTROLS))
+        return controls == text.count(terminator + "\n")
+    text = text.replace(terminator + "\r\n", terminator).replace(terminator + "\n", terminator)
     return text.isascii() and text.isprintable()
 
 
