@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 from importlib.metadata import entry_points
 
-from scrub837.edits._engine import Edit, EditContext, Engine, Hit, NamedEdit, locate
+from scrub837.edits._engine import Edit, EditContext, Engine, Hit, NamedEdit
+from scrub837.edits._locate import locate
 
 BUILTIN_MODULES = (
     "validity",

@@ -7,9 +7,11 @@ One edit raising on odd data becomes an ``ENGINE_ERROR`` finding, never a crash.
 
 The hot path (every claim of every file passes here): built-in edits are called as their
 functions and return lists; the drug-line edits are skipped on a claim without drug lines;
-each drug line's values are parsed once (:class:`~scrub837.edits._lines.DrugLine`); a rule's
-definition is looked up once per payer overlay and its rendered texts are kept for recent
-identical values; findings and locations are named tuples.
+each drug line's values are parsed once (:class:`~scrub837.edits._lines.DrugLine`); the
+line-local edits (:func:`line_local`) run on a claim only when one of its drug lines has
+values they found something on before; a rule's definition is looked up once per payer
+overlay and its rendered texts are kept for recent identical values; findings and locations
+(:func:`~scrub837.edits._locate.locate`) are named tuples.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
 from scrub837._memo import IdentityMemo
 from scrub837.claims.model import Claim, HlBlock, ServiceLine, TransactionHeader
 from scrub837.edits._lines import DrugLine, by_day_and_span
-from scrub837.findings import Finding, Location, Severity, Stc
+from scrub837.edits._locate import locate
+from scrub837.findings import Finding, Severity, Stc
 from scrub837.rulebook import CodeRule, EditDef, PayerOverlay, Rulebook
 from scrub837.x12.lexer import Segment
 
@@ -104,6 +107,16 @@ def drug_lines_only(func: _F) -> _F:
     return func
 
 
+def line_local(func: _F) -> _F:
+    """Marks a built-in drug-line edit whose hits on a claim come from its drug lines one by
+    one, each from that line's values alone (:meth:`DrugLine.values`, with the context's
+    rule book, overlay and kind): the engine skips it on a claim whose every drug line has
+    values it found nothing on before (asked once per values and overlay, on a context
+    holding that line alone). It is also :func:`drug_lines_only`."""
+    func.__dict__["line_local"] = True
+    return drug_lines_only(func)
+
+
 class _Safe(dict[str, object]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -178,6 +191,15 @@ class Engine:
         self._plain_calls = tuple(
             (edit, call, builtin) for edit, call, builtin in calls
             if not getattr(call, "drug_lines_only", False) or not isinstance(edit, NamedEdit))
+        #: the line-local edits (see line_local), by position in _calls: bit n of a verdict
+        #: is _calls[_local[n]]
+        self._local = tuple(at for at, (edit, call, _) in enumerate(calls)
+                            if isinstance(edit, NamedEdit) and getattr(call, "line_local", False))
+        #: by overlay (id), kind and a drug line's values: the overlay, and which line-local
+        #: edits find something on such a line
+        self._verdicts: dict[tuple[int, str, tuple[object, ...]], tuple[PayerOverlay, int]] = {}
+        #: the edits run on a claim with drug lines, by the verdicts of its lines (or'ed)
+        self._masked: dict[int, tuple[tuple[Edit, object, bool], ...]] = {}
         self._drug_code: dict[str, bool] = {}
         self._overlays: IdentityMemo[HlBlock, PayerOverlay] = IdentityMemo()
         self._kinds: IdentityMemo[TransactionHeader, str] = IdentityMemo(16)
@@ -249,7 +271,11 @@ class Engine:
         ctx = self.context(claim)
         overlay = ctx.overlay
         out: list[Finding] = []
-        for edit, call, builtin in (self._calls if ctx.drug_lines else self._plain_calls):
+        if not ctx.drug_lines:
+            calls = self._plain_calls
+        else:
+            calls = self._drug_calls(claim, ctx) if self._local else self._calls
+        for edit, call, builtin in calls:
             try:
                 hits = call(claim, ctx)  # type: ignore[operator]
                 if hits.__class__ is not list:
@@ -264,6 +290,44 @@ class Engine:
                 if rule is not None:
                     out.append(self._finding(hit, claim, rule, builtin))
         return tuple(out)
+
+    def _drug_calls(self, claim: Claim, ctx: EditContext,
+                    ) -> tuple[tuple[Edit, object, bool], ...]:
+        """The edits to run on a claim with drug lines: all but the line-local ones that
+        found nothing on lines with the values of each of its drug lines."""
+        overlay = ctx.overlay
+        kind = ctx.kind
+        verdicts = self._verdicts
+        hit = 0
+        for drug in ctx.drugs:
+            key = (id(overlay), kind, drug.values())
+            found = verdicts.get(key)
+            if found is None or found[0] is not overlay:
+                found = (overlay, self._probe(claim, ctx, drug))
+                if len(verdicts) >= 4096:
+                    verdicts.clear()
+                verdicts[key] = found
+            hit |= found[1]
+        calls = self._masked.get(hit)
+        if calls is None:  # at most one entry for each subset of the line-local edits
+            skip = {at for bit, at in enumerate(self._local) if not hit & (1 << bit)}
+            calls = self._masked[hit] = tuple(
+                call for at, call in enumerate(self._calls) if at not in skip)
+        return calls
+
+    def _probe(self, claim: Claim, ctx: EditContext, drug: DrugLine) -> int:
+        """Which line-local edits find something on this drug line alone (bit n for
+        ``_local[n]``); one that fails counts as finding something (it then runs on the
+        claim, and its failure is reported there)."""
+        alone = EditContext(ctx.rulebook, ctx.overlay, ctx.kind, (drug.line,), ctx.today)
+        found = 0
+        for bit, at in enumerate(self._local):
+            try:
+                if list(self._calls[at][1](claim, alone)):  # type: ignore[operator]
+                    found |= 1 << bit
+            except Exception:
+                found |= 1 << bit
+        return found
 
     def finding(self, hit: Hit, claim: Claim) -> Finding | None:
         """A located finding for a hit found outside the edits (None when switched off)."""
@@ -343,58 +407,3 @@ def _with_severity(definition: EditDef, severity: Severity | None) -> EditDef:
     from dataclasses import replace
 
     return replace(definition, severity=severity or definition.severity)
-
-
-#: ISA13, GS06 and ST02 by transaction header (every claim of a transaction shares its header)
-_envelopes: IdentityMemo[TransactionHeader, tuple[str, str, str]] = IdentityMemo(16)
-
-
-def locate(claim: Claim, line: ServiceLine | None, seg: Segment, element: str = "") -> Location:
-    header = claim.header
-    ids = _envelopes.get(header)
-    if ids is None:
-        env = header.envelope
-        ids = (env.isa13, env.gs06, env.st02)
-        _envelopes.put(header, ids)
-    clm = claim.clm
-    ordinal = seg.ordinal
-    if ordinal < clm.ordinal:  # a segment of the provider/subscriber/patient loops
-        path = _hl_loop_path(claim, seg)
-    else:
-        path = claim.hl_path
-        if line is not None:
-            drug = line.drug
-            if drug is not None and ordinal >= drug.lin.ordinal and seg.id in (
-                    "LIN", "CTP", "REF"):
-                path = f"{path}/2400[{line.index}]/2410"
-            else:
-                path = f"{path}/2400[{line.index}]"
-    path = f"{path}/{element or seg.id}"
-    if line is None:
-        return _new(Location, (claim.file, ids[0], ids[1], ids[2], claim.clm01, "", "", ordinal,
-                               (seg.start, seg.end), path, element))
-    return _new(Location, (claim.file, ids[0], ids[1], ids[2], claim.clm01, line.line_number,
-                           line.line_control, ordinal, (seg.start, seg.end), path, element))
-
-
-_NM1_LOOPS = {"85": "2010AA", "87": "2010AB", "PE": "2010AC", "IL": "2010BA", "PR": "2010BB",
-              "QC": "2010CA"}
-
-
-def _hl_loop_path(claim: Claim, seg: Segment) -> str:
-    """``2000A/2000B/2010BA`` for a segment of the claim's HL loops (before its CLM)."""
-    path = ""
-    for level, block in (("2000A", claim.provider), ("2000B", claim.subscriber),
-                         ("2000C", claim.patient)):
-        if block is None:
-            continue
-        path += ("/" if path else "") + level
-        if block.segments[0].ordinal <= seg.ordinal <= block.segments[-1].ordinal:
-            sub = ""
-            for s in block.segments:
-                if s.ordinal > seg.ordinal:
-                    break
-                if s.id == "NM1":
-                    sub = _NM1_LOOPS.get(s.get(1), "")
-            return path + (f"/{sub}" if sub else "")
-    return path

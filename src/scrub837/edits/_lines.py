@@ -93,6 +93,17 @@ class DrugLine:
                 unit = elements[5] if n > 5 else ""  # Drug.unit: CTP05-1
                 self.ctp_unit = unit.split(ctp.delims.component)[0] if unit else ""
 
+    def values(self) -> tuple[object, ...]:
+        """Every value of the line a line-local edit may read (see ``_engine.line_local``):
+        the procedure (code, modifiers, description), setting, units and basis and loop
+        2410 as read; lines with equal values get the same verdicts. Not the date of
+        service: a file's dates vary too much for a memo by them to pay (the edits that read
+        it are not line-local)."""
+        drug = self.drug
+        return (self.line.proc, self.institutional, self.units_text, self.basis,
+                drug is not None, drug is not None and drug.ctp is not None, self.qualifier,
+                self.ndc, self.quantity_text, self.ctp_unit)
+
 
 def by_code_and_date(drugs: Iterable[DrugLine], *, span: bool = False,
                      ) -> dict[tuple[str, str], list[DrugLine]]:

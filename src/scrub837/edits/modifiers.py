@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scrub837.claims.model import Claim, ServiceLine
-from scrub837.edits._engine import EditContext, Hit, drug_lines_only
+from scrub837.edits._engine import EditContext, Hit, drug_lines_only, line_local
 
 
 def _mod_element(line: ServiceLine, modifier: str) -> str:
@@ -49,7 +49,7 @@ def jw_jz(claim: Claim, ctx: EditContext) -> list[Hit]:
     return out
 
 
-@drug_lines_only
+@line_local
 def misplaced_modifiers(claim: Claim, ctx: EditContext) -> list[Hit]:
     not_for_drugs = ctx.rulebook.settings.modifiers_not_on_drug_lines
     out: list[Hit] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scrub837.claims.model import Claim, ServiceLine
-from scrub837.edits._engine import EditContext, Hit, drug_lines_only
+from scrub837.edits._engine import EditContext, Hit, drug_lines_only, line_local
 from scrub837.rulebook._classes import ndc_required_by_class
 
 
@@ -42,7 +42,7 @@ def ndc_present(claim: Claim, ctx: EditContext) -> list[Hit]:
     return out
 
 
-@drug_lines_only
+@line_local
 def ndc_form(claim: Claim, ctx: EditContext) -> list[Hit]:
     settings = ctx.rulebook.settings
     out: list[Hit] = []
@@ -96,7 +96,7 @@ def _eleven(ndc: str) -> str:
     return ""
 
 
-@drug_lines_only
+@line_local
 def ndc_matches_code(claim: Claim, ctx: EditContext) -> list[Hit]:
     out: list[Hit] = []
     crosswalk_for = ctx.rulebook.crosswalk_for

@@ -6,7 +6,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from scrub837._memo import IdentityMemo
 from scrub837.claims.model import Claim, ServiceLine
-from scrub837.edits._engine import EditContext, Hit, drug_lines_only
+from scrub837.edits._engine import EditContext, Hit, drug_lines_only, line_local
 from scrub837.edits._lines import DrugLine
 from scrub837.edits._util import ccyymmdd, plain
 from scrub837.rulebook import CrosswalkEntry, Rulebook
@@ -21,7 +21,7 @@ def _units_element(line: ServiceLine) -> str:
     return "SV205" if line.is_institutional else "SV104"
 
 
-@drug_lines_only
+@line_local
 def units_value(claim: Claim, ctx: EditContext) -> list[Hit]:
     out: list[Hit] = []
     for drug in ctx.drugs:
@@ -168,7 +168,7 @@ def _range(drug: DrugLine, ctx: EditContext) -> _Range | None:
     return expected, low, high, entry
 
 
-@drug_lines_only
+@line_local
 def units_match_ndc_quantity(claim: Claim, ctx: EditContext) -> list[Hit]:
     out: list[Hit] = []
     memo = _ranges.get(ctx.rulebook)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from scrub837.claims.model import Claim
-from scrub837.edits._engine import EditContext, Hit, drug_lines_only
+from scrub837.edits._engine import EditContext, Hit, line_local
 
 _NDC = re.compile(r"(?<!\d)(\d{11}|\d{4,5}-\d{3,4}-\d{1,2})(?!\d)")
 # A dose as people write it: "50MG", "0.9 %", "0.9%see NDC#", "1,000 UNITS", "5MG/ML", "10MGNDC".
@@ -34,7 +34,7 @@ def missing_parts(description: str, ndc_in_2410: bool = False) -> list[str]:
     return missing
 
 
-@drug_lines_only
+@line_local
 def unlisted_drug(claim: Claim, ctx: EditContext) -> list[Hit]:
     out: list[Hit] = []
     for drug in ctx.drugs:
