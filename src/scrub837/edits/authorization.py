@@ -12,10 +12,16 @@ def prior_authorization(claim: Claim, ctx: EditContext) -> list[Hit]:
     needs = ctx.overlay.prior_auth
     if not needs:
         return out
-    claim_auth = any(ref.get(2) for ref in claim.prior_auth)
+    claim_auth: bool | None = None  # the claim's REF*G1, read for a line that needs one
     for drug in ctx.drugs:
+        if drug.code not in needs:  # the usual line
+            continue
+        if claim_auth is None:
+            claim_auth = any(ref.get(2) for ref in claim.prior_auth)
+        if claim_auth:  # authorises every line
+            break
         line = drug.line
-        if drug.code in needs and not claim_auth and not any(r.get(2) for r in line.prior_auth):
+        if not any(r.get(2) for r in line.prior_auth):
             out.append(Hit("AUTH_MISSING", line, values={"payer": ctx.overlay.name}))
     return out
 
