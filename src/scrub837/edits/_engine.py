@@ -224,7 +224,7 @@ class Engine:
         # a reader asks this of every claim of a batch before they are checked: the answer
         # is kept for check (which takes it back), so the codes are not looked at again
         asked = self._asked
-        if len(asked) >= 4096:  # asked, and never checked
+        if len(asked) >= 1024:  # asked, never checked (a 64 KiB batch: ~100-400 claims)
             asked.clear()
         asked[id(claim)] = (claim, at_drug)
         return bool(at_drug)
