@@ -100,3 +100,23 @@ def test_markdown_tables_from_results() -> None:
     assert "| whole | 0.200 | 36 MB | < 0.25 s ✓ |" in lines
     assert "| big | 1,000 MB | 5 | 9 | 90.0 MB | < 100 MB ✓ |" in lines
     assert "scrub_out" in _table.text(results)
+
+
+def test_layers_reports_every_layer_of_a_scrub(tmp_path: Path) -> None:
+    # benchmarks/layers.py (the README's per-layer figures) runs on today's code, and counts
+    # the claims the scrub answers; its numbers are not checked (no timing here)
+    data = generate(tmp_path, "P", 300, per_st=120)
+    path = tmp_path / "layers.837"
+    path.write_bytes(data)
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "layers.py"), str(path),
+                           "--repeat", "1"], capture_output=True, text=True, check=True,
+                          timeout=300)
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"{path}: 300 claims;")
+    rows = {line[:20].strip(): float(line[20:]) for line in lines[1:]}
+    assert list(rows) == ["reading", "edits", "of which context", "slimming", "split",
+                          "JSON report", "277CA", "HTML report", "summary", "about"]
+    assert rows["reading"] > 0 and rows["edits"] > rows["of which context"] > 0
+    assert rows["about"] == pytest.approx(sum(v for k, v in rows.items()
+                                              if k not in ("about", "of which context")),
+                                          abs=0.2)
