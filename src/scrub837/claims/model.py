@@ -14,7 +14,6 @@ from datetime import date
 from functools import lru_cache
 from typing import SupportsIndex
 
-from scrub837._memo import IdentityMemo
 from scrub837.claims._build import (
     DX_QUALIFIERS,
     ICD9_QUALIFIERS,
@@ -107,7 +106,7 @@ class TransactionHeader:
 class HlBlock:
     """An HL segment and the segments of its own loop (2010xx) before the next HL or CLM."""
 
-    __slots__ = ("hl", "text", "_segments")
+    __slots__ = ("hl", "text", "_segments", "_slim")
 
     def __init__(self, segments: tuple[Segment, ...]) -> None:
         self.hl: Segment = segments[0]
@@ -115,6 +114,8 @@ class HlBlock:
         #: from segments
         self.text = ""
         self._segments: tuple[Segment, ...] | None = segments
+        #: its slim copy, made once for all the claims that share the block
+        self._slim: HlBlock | None = None
 
     @classmethod
     def read(cls, hl: Segment, text: str) -> HlBlock:
@@ -123,6 +124,7 @@ class HlBlock:
         block.hl = hl
         block.text = text
         block._segments = None
+        block._slim = None
         return block
 
     @property
@@ -147,12 +149,12 @@ class HlBlock:
         return self.hl.get(3)
 
     def slim(self) -> HlBlock:
-        """Only the HL and NM1 segments (what the 277CA and reports read)."""
-        done = _slimmed.get(self)
-        if done is not None:  # the loop shared by the claims before
-            return done
-        slim = HlBlock(tuple(s for s in self.segments if s.elements[0] in ("HL", "NM1")))
-        _slimmed.put(self, slim)
+        """Only the HL and NM1 segments (what the 277CA and reports read); made once, so the
+        slim records of the claims that share the block share one slim block too."""
+        slim = self._slim
+        if slim is None:
+            slim = self._slim = HlBlock(tuple(
+                [s for s in self.segments if s.elements[0] in ("HL", "NM1")]))
         return slim
 
     def nm1(self, entity: str) -> Segment | None:
@@ -166,9 +168,6 @@ class HlBlock:
         return f"HlBlock(hl={self.hl.elements!r})"
 
 
-#: HlBlock.slim's recent answers by identity: every claim of a billing provider or subscriber
-#: shares its block, so a transaction's slim records share one slim block too
-_slimmed: IdentityMemo[HlBlock, HlBlock] = IdentityMemo()
 
 
 #: what a claim read from text sets when it is first asked for one of them
