@@ -163,6 +163,11 @@ class ServiceLine:
         return tuple(out)
 
     @classmethod
+    def all_of(cls, head: Head, lines: list[list[Segment]]) -> tuple[ServiceLine, ...]:
+        """A claim's lines from the segments of each (LX first), numbered from 1."""
+        return tuple(cls.of(i, head, segs) for i, segs in enumerate(lines, start=1))
+
+    @classmethod
     def of(cls, index: int, head: Head, segs: list[Segment]) -> ServiceLine:
         """A line from its segments (LX first)."""
         line = _new(cls)
@@ -186,13 +191,8 @@ class ServiceLine:
         self.drug = Drug(got.lin, got.ctp, tuple(got.drug_refs)) if got.lin is not None else None
         self.segments = tuple(segs)
         self.claim_dates = head.claim_dates() if got.dtp is None and head is not None else ""
-        if not has_proc:
+        if not (has_proc and is_set(self, "proc")):
             self.proc, self.is_institutional = proc_of(got.sv)
-        else:
-            try:
-                object.__getattribute__(self, "proc")
-            except AttributeError:
-                self.proc, self.is_institutional = proc_of(got.sv)
         self._head = None  # read: the claim's text is no longer needed
         if type(self) is _LazyLine:
             object.__setattr__(self, "__class__", ServiceLine)  # plain reads from now on
@@ -350,6 +350,15 @@ class Fields(NamedTuple):
     claim_dates: str
 
 _new = object.__new__
+
+
+def is_set(obj: object, name: str) -> bool:
+    """The slot ``name`` of ``obj`` holds a value (read without the lazy ``__getattr__``)."""
+    try:
+        object.__getattribute__(obj, name)
+    except AttributeError:
+        return False
+    return True
 _new_fields = tuple.__new__
 
 

@@ -23,7 +23,7 @@ from scrub837.claims._build import (
     lx_follows,
     scan_plain,
 )
-from scrub837.claims._line import Head, ServiceLine
+from scrub837.claims._line import Head, ServiceLine, is_set
 from scrub837.claims._values import Diagnosis, Drug
 from scrub837.x12.lexer import Delimiters, Segment, segments_of
 
@@ -168,8 +168,6 @@ class HlBlock:
         return f"HlBlock(hl={self.hl.elements!r})"
 
 
-
-
 #: what a claim read from text sets when it is first asked for one of them
 _LAZY = frozenset(("lines", "segments", "diagnoses", "prior_auth", "statement_dates"))
 
@@ -260,11 +258,9 @@ class Claim:
         if regular:
             claim._head = Head(clm, text)
         else:  # read segment by segment
-            head, lines = cut_at_lx(segments_of(text[clm.end - clm.start :], clm.end,
-                                                clm.ordinal, clm.delims))
+            _, head, lines = _split(clm, text)
             claim._head = Head.of(clm, head)
-            claim.lines = tuple(ServiceLine.of(i, claim._head, segs)
-                                for i, segs in enumerate(lines, start=1))
+            claim.lines = ServiceLine.all_of(claim._head, lines)
         return claim
 
     def _procedures(self) -> list[tuple[tuple[str, ...], bool, str] | None]:
@@ -449,13 +445,9 @@ class _LazyClaim(Claim):
         elif name == "segments" and self._regular and _untouched(self, head):
             # nothing read yet (the reader reads a claim with drug lines whole): its text
             # split once and its loops read in one pass, not a line at a time
-            clm = head.clm
-            segs = segments_of(head.text[clm.end - clm.start :], clm.end, clm.ordinal,
-                               clm.delims)
-            head.segments, lines = cut_at_lx(segs)
-            self.lines = tuple(ServiceLine.of(i, head, line)
-                               for i, line in enumerate(lines, start=1))
-            self.segments = (clm, *segs)
+            segs, head.segments, lines = _split(head.clm, head.text)
+            self.lines = ServiceLine.all_of(head, lines)
+            self.segments = (head.clm, *segs)
             self._read_whole(head)
         elif name == "segments":
             built = [head.clm, *head.segs()]
@@ -489,15 +481,19 @@ class _LazyClaim(Claim):
 _new = object.__new__
 
 
+def _split(clm: Segment, text: str) -> tuple[list[Segment], list[Segment],
+                                             list[list[Segment]]]:
+    """A claim's segments after its CLM (``text``: the claim's, CLM first), built as the
+    lexer builds them, and the same cut into its 2300 loop and its lines (LX first)."""
+    segs = segments_of(text[clm.end - clm.start :], clm.end, clm.ordinal, clm.delims)
+    head, lines = cut_at_lx(segs)
+    return segs, head, lines
+
+
 def _untouched(claim: Claim, head: Head) -> bool:
     """Nothing of the claim's lines or 2300 loop has been read yet."""
-    if head.segments is not None or head.lines is not None or head.fields is not None:
-        return False
-    try:
-        object.__getattribute__(claim, "lines")
-    except AttributeError:
-        return True
-    return False
+    return (head.segments is None and head.lines is None and head.fields is None
+            and not is_set(claim, "lines"))
 
 
 def _head_of(claim: Claim) -> Head | None:
