@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from scrub837._memo import IdentityMemo
-from scrub837.claims.model import Claim, HlBlock, ServiceLine
+from scrub837.claims.model import Claim, HlBlock
 from scrub837.edits._engine import EditContext, Hit
 from scrub837.edits._util import ccyymmdd, number
 from scrub837.x12.lexer import Segment
@@ -162,7 +162,7 @@ def charges_balance(claim: Claim, ctx: EditContext) -> list[Hit]:
     lines = _ZERO
     plain = None if ctx.drug_lines else claim.plain_scan()
     charges = plain.charges if plain is not None else None
-    for charge_text in charges if charges is not None else _charges(claim.lines):
+    for charge_text in charges if charges is not None else [ln.charge for ln in claim.lines]:
         charge = number(charge_text)
         if charge:  # adding 0 (or nothing) changes neither the sum nor its exponent
             lines += charge
@@ -170,22 +170,6 @@ def charges_balance(claim: Claim, ctx: EditContext) -> list[Hit]:
         return [Hit("CLAIM_CHARGE_MISMATCH", None, claim.clm, "CLM02",
                     values={"clm02": claim.charge[:20], "lines": format(lines, "f")})]
     return []
-
-
-def _charges(lines: tuple[ServiceLine, ...]) -> list[str]:
-    """Each line's charge (SV102 / SV203): ``ServiceLine.charge`` read from the elements, as
-    DrugLine reads its values (a claim with drug lines has every line read; three property
-    calls a line were half of this edit's time there)."""
-    out = []
-    for line in lines:
-        sv = line.sv
-        if sv is None:
-            out.append("")
-            continue
-        elements = sv.elements
-        at = 3 if line.is_institutional else 2
-        out.append(elements[at] if len(elements) > at else "")
-    return out
 
 
 def line_controls(claim: Claim, ctx: EditContext) -> list[Hit]:
@@ -198,11 +182,7 @@ def line_controls(claim: Claim, ctx: EditContext) -> list[Hit]:
     out: list[Hit] = []
     seen: set[str] = set()
     for line in claim.lines:
-        ref = line.ref_6r  # .line_control, read from the elements (see _charges)
-        if not ref:
-            continue
-        elements = ref.elements
-        control = elements[2] if len(elements) > 2 else ""
+        control = line.line_control
         if not control:
             continue
         if control in seen:
