@@ -172,8 +172,7 @@ _new = tuple.__new__
 
 class Engine:
     """Runs edits over claims with one rule book. Safe to share between threads: it holds
-    no per-claim state (only bounded memos of answers that depend on the rule book alone,
-    and has_drug_lines' answers for claims not checked yet)."""
+    no per-claim state (only bounded memos of answers that depend on the rule book alone)."""
 
     def __init__(self, rulebook: Rulebook, edits: Sequence[Edit], *, today: date | None = None):
         self.rulebook = rulebook
@@ -205,8 +204,6 @@ class Engine:
         self._kinds: IdentityMemo[TransactionHeader, str] = IdentityMemo(16)
         self._rules: dict[tuple[str, int], tuple[PayerOverlay, _Rule | None]] = {}
         self._plain_contexts: dict[tuple[int, str], EditContext] = {}
-        #: has_drug_lines' answers by claim, until the claim is checked
-        self._asked: dict[int, tuple[Claim, list[int]]] = {}
 
     def _is_drug(self, code: str) -> bool:
         known = self._drug_code
@@ -220,26 +217,14 @@ class Engine:
     def has_drug_lines(self, claim: Claim) -> bool:
         """A line of the claim bills a drug (its procedure code is one the rule book knows
         as a drug): the drug edits will read all of it."""
-        at_drug = self._drugs_at(claim)
-        # a reader asks this of every claim of a batch before they are checked: the answer
-        # is kept for check (which takes it back), so the codes are not looked at again
-        asked = self._asked
-        if len(asked) >= 1024:  # asked, never checked (a 64 KiB batch: ~100-400 claims)
-            asked.clear()
-        asked[id(claim)] = (claim, at_drug)
-        return bool(at_drug)
-
-    def _drugs_at(self, claim: Claim) -> list[int]:
-        """Where the claim's drug lines are (0-based positions)."""
         is_drug = self._is_drug
-        return [at for at, code in enumerate(claim.procedure_codes()) if is_drug(code)]
+        return any(is_drug(code) for code in claim.procedure_codes())
 
     def context(self, claim: Claim) -> EditContext:
         rb = self.rulebook
-        # what has_drug_lines found (the entry holds its claim, so its id is the claim's own)
-        asked = self._asked.pop(id(claim), None)
-        at_drug = asked[1] if asked is not None and asked[0] is claim else self._drugs_at(claim)
+        is_drug = self._is_drug
         # a claim without drug lines builds none of its lines
+        at_drug = [at for at, code in enumerate(claim.procedure_codes()) if is_drug(code)]
         lines = claim.lines if at_drug else ()
         drug = [lines[at] for at in at_drug]
         header = claim.header
