@@ -277,6 +277,8 @@ def test_the_command_prints_what_the_cli_prints(spark: SparkSession, tmp_path: P
     assert "have the same name" in stderr.getvalue()
 
 
+@pytest.mark.skipif(not CMS.is_dir(), reason=f"needs the CMS files in {CMS} "
+                    "(../shared/cms beside the repo; CI has it)")
 def test_the_commands_rule_options_reach_the_executors(spark: SparkSession,
                                                        tmp_path: Path) -> None:
     """--reject-pre-errata and a CMS file in place of the dataset's table (--mue) are the
