@@ -8,11 +8,9 @@ from decimal import Decimal
 
 from scrub837.claims.model import ServiceLine
 from scrub837.edits._util import ccyymmdd
-from scrub837.findings import Finding, Severity
+from scrub837.findings import Finding
 from scrub837.outputs._ack277_text import _charge, _composites, _stc, clean
 from scrub837.verdicts.results import ClaimResult
-
-_REJECT = Severity.REJECT
 
 
 def provider_key(c: ClaimResult) -> tuple[str, int]:
@@ -42,21 +40,6 @@ def totals_of(claims: Iterable[ClaimResult]) -> Totals:
     for c in claims:
         totals.add(c)
     return totals
-
-
-def rejecting_by_line(c: ClaimResult) -> dict[str, list[Finding]]:
-    """The claim's rejecting line-level findings by the LX of their line, in one pass (what
-    ``c.rejected_lines`` and ``c.line_findings`` find for each line, with a pass each)."""
-    found: dict[str, list[Finding]] = {}
-    for f in c.findings:
-        if f.line_level and f.severity is _REJECT:
-            lx = f.location.lx
-            on_line = found.get(lx)
-            if on_line is None:
-                found[lx] = [f]
-            else:
-                on_line.append(f)
-    return found
 
 
 def line_loop(line: ServiceLine, findings: list[Finding], ymd: str) -> list[str]:

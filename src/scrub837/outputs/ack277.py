@@ -22,8 +22,7 @@ from scrub837.outputs._ack277_text import (MEMO_SIZE, STC12_MAX, Charges, _amoun
                                            _composites, _fix_text, _name, _stc, clean,
                                            stc_around)
 from scrub837.outputs.control import ControlNumbers
-from scrub837.outputs._ack277_claims import (Totals, line_loop, provider_key, rejecting_by_line,
-                                             totals_of)
+from scrub837.outputs._ack277_claims import Totals, line_loop, provider_key, totals_of
 from scrub837.verdicts.results import ClaimResult, TransactionResult
 from scrub837.verdicts.spool import Spool, spooled
 from scrub837.x12.lexer import Segment
@@ -346,7 +345,7 @@ class Ack277Writer:
         else:
             segs.append(f"DTP*472*RD8*{first}-{last}")
         if c.rejected:
-            rejecting = rejecting_by_line(c)
+            rejecting = c.rejecting_by_line()
             if rejecting:
                 for line in claim.lines:  # in line order
                     on_line = rejecting.get(line.line_number)

@@ -78,10 +78,22 @@ class ClaimResult(_ClaimResultFields):
         lx = line.line_number
         return tuple(f for f in self.findings if f.line_level and f.location.lx == lx)
 
+    def rejecting_by_line(self) -> dict[str, list[Finding]]:
+        """The rejecting line-level findings by the LX of their line, in one pass."""
+        found: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            if f.line_level and f.rejects:
+                on_line = found.get(f.location.lx)
+                if on_line is None:
+                    found[f.location.lx] = [f]
+                else:
+                    on_line.append(f)
+        return found
+
     @property
     def rejected_lines(self) -> tuple[ServiceLine, ...]:
         """Lines that carry a rejecting line-level finding (these get a 2220D loop)."""
-        bad = {f.location.lx for f in self.findings if f.rejects and f.line_level}
+        bad = self.rejecting_by_line()
         return tuple(line for line in self.claim.lines if line.line_number in bad)
 
     @property

@@ -69,7 +69,7 @@ def iter_results(source: Source, engine: Engine, name: str = "", *, stream_claim
             if stream_claims:
                 yield result
             if slim:
-                keep = frozenset(f.location.lx for f in findings if f.rejects and f.line_level)
+                keep = frozenset(result.rejecting_by_line())
                 result = ClaimResult(item.slim(keep), findings)
             pending.append(result)
         elif isinstance(item, TransactionEnd):
