@@ -350,6 +350,7 @@ class Fields(NamedTuple):
     claim_dates: str
 
 _new = object.__new__
+_new_fields = tuple.__new__
 
 
 def is_set(obj: object, name: str) -> bool:
@@ -359,7 +360,6 @@ def is_set(obj: object, name: str) -> bool:
     except AttributeError:
         return False
     return True
-_new_fields = tuple.__new__
 
 
 @dataclass

@@ -24,14 +24,13 @@ from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
 
 from scrub837._memo import IdentityMemo
 from scrub837.claims.model import Claim, HlBlock, ServiceLine, TransactionHeader
-from scrub837.edits._lines import DrugLine, by_day_and_span
+from scrub837.edits._lines import DrugLine, Groups, by_day_and_span
 from scrub837.edits._locate import locate
 from scrub837.findings import Finding, Severity, Stc
 from scrub837.rulebook import CodeRule, EditDef, PayerOverlay, Rulebook
 from scrub837.x12.lexer import Segment
 
 _NO_VALUES: Mapping[str, object] = MappingProxyType({})
-_Groups = dict[tuple[str, str], list[DrugLine]]
 
 
 class Hit(NamedTuple):
@@ -56,7 +55,7 @@ class EditContext:
     drug_lines: tuple[ServiceLine, ...]
     today: date
     drugs: tuple[DrugLine, ...] = field(init=False, repr=False, compare=False)
-    _groups: tuple[_Groups, _Groups] | None = field(init=False, repr=False, compare=False)
+    _groups: tuple[Groups, Groups] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         rulebook = self.rulebook
@@ -67,7 +66,7 @@ class EditContext:
     def rule(self, code: str) -> CodeRule | None:
         return self.rulebook.code(code)
 
-    def by_code_and_date(self, *, span: bool = False) -> _Groups:
+    def by_code_and_date(self, *, span: bool = False) -> Groups:
         """:func:`~scrub837.edits._lines.by_code_and_date` of :attr:`drugs` (not to be
         changed): grouped once per claim for the two edits that group (modifiers.jw_jz by
         day, units.units_over_day_max by span), and once for both when no line has a date

@@ -105,11 +105,14 @@ class DrugLine:
                 self.ndc, self.quantity_text, self.ctp_unit)
 
 
-def by_code_and_date(drugs: Iterable[DrugLine], *, span: bool = False,
-                     ) -> dict[tuple[str, str], list[DrugLine]]:
+#: drug lines by code and date of service
+Groups = dict[tuple[str, str], list[DrugLine]]
+
+
+def by_code_and_date(drugs: Iterable[DrugLine], *, span: bool = False) -> Groups:
     """Drug lines grouped by code and date of service (the first day, or with ``span`` the
     whole ``DTP*472`` text, so a date span is its own group), in the order they came."""
-    groups: dict[tuple[str, str], list[DrugLine]] = {}
+    groups: Groups = {}
     for drug in drugs:
         key = (drug.code, drug.dates if span else drug.service_date)
         group = groups.get(key)
@@ -120,10 +123,7 @@ def by_code_and_date(drugs: Iterable[DrugLine], *, span: bool = False,
     return groups
 
 
-_Groups = dict[tuple[str, str], list[DrugLine]]
-
-
-def by_day_and_span(drugs: Sequence[DrugLine]) -> tuple[_Groups, _Groups]:
+def by_day_and_span(drugs: Sequence[DrugLine]) -> tuple[Groups, Groups]:
     """:func:`by_code_and_date` by day and with ``span``: the same groups (one dict) when no
     line's dates are a span (without a '-' the first day is the whole text)."""
     by_day = by_code_and_date(drugs)
