@@ -120,3 +120,39 @@ def test_layers_reports_every_layer_of_a_scrub(tmp_path: Path) -> None:
     assert rows["about"] == pytest.approx(sum(v for k, v in rows.items()
                                               if k not in ("about", "of which context")),
                                           abs=0.2)
+
+
+def test_floor_rebuilds_the_scrubs_outputs_and_reports_its_budget(tmp_path: Path) -> None:
+    # benchmarks/floor.py times the scrub's own outputs rebuilt from templates: each template
+    # must give the exact bytes back (it stops otherwise), and a wrong one is caught
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import floor
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    data = generate(tmp_path, "P", 300, per_st=120)
+    path = tmp_path / "floor.837"
+    path.write_bytes(data)
+    out = tmp_path / "out"
+    subprocess.run([sys.executable, "-m", "scrub837", "scrub", str(path), "--out", str(out)],
+                   capture_output=True, check=False, timeout=300)
+    report = (out / "floor.837.report.json").read_text("utf-8")
+    ack = (out / "floor.837.277").read_text("latin-1")
+    units = floor.json_units(report)
+    assert len(units) == 300  # one template per claim (the first with the report's head)
+    floor.check(units, report)
+    floor.check(floor.x12_units(ack), ack)
+    shape, values = units[5]
+    units[5] = (shape, (*values[:-1], values[-1] + "x"))
+    with pytest.raises(SystemExit, match="does not give the output back"):
+        floor.check(units, report)
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "floor.py"), str(path),
+                           "--repeat", "1"], capture_output=True, text=True, check=True,
+                          timeout=300)
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("floor.837: 300 claims, ")
+    assert [line[:38].strip() for line in lines[1:7]] == [
+        "tokenizer", "read_claims (lazy: no line read)", "JSON report from its values",
+        "277CA from its elements", "837s and HTML, bytes only",
+        "the floor (all but the tokenizer)"]
+    assert lines[7].startswith("  0.25x is 4 tokenizers (")

@@ -1,0 +1,186 @@
+"""How fast could any pure-Python scrub be, given the bytes it must write? A lower bound on
+``scrub --out``'s time on one file, from its own outputs, as multiples of the plain tokenizer.
+
+    python benchmarks/floor.py FILE [--repeat 5]
+
+It runs ``scrub837 scrub FILE --out DIR`` once (not timed), then times, in this process, best
+of ``--repeat``, interleaved so that a busy machine slows all alike:
+
+- the plain tokenizer of ``run.py`` (the ratios' 1.0);
+- ``read_claims`` over the file, counting claims: the project's lazy reader (envelopes, HL
+  blocks, each claim's text as one slice; no line read, no value of a claim);
+- the JSON report written from its values already gathered: one ``%`` template per claim,
+  its strings, numbers, ``true``/``false``/``null`` as the slots (no dict, no encoder, no
+  escaping; the templates made before the clock starts);
+- the 277CA the same way: one template per segment, its elements as the slots;
+- the accepted and rejected 837s and the HTML report written as they are (their bytes only).
+
+Each template is checked to give back the output's exact bytes before it is timed. What no
+implementation can avoid is less than this (memos could fill several slots at once), but not
+by much: a slot costs a few tens of nanoseconds, and the texts must still be written. The
+budget of issue 14's 0.25x is four tokenizers; the last lines say what is left of it, per
+claim, for everything not counted here: the lines' values, every edit, the findings, the HTML
+report's formatting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from scrub837 import read_claims
+from scrub837.rulebook import load_rulebook
+from scrub837.run import _runtime
+
+#: a JSON value that is no key: a string followed by , } or ], a number or a literal after
+#: : [ or , and before , ] or }
+_JSON_VALUE = re.compile(r'"(?:[^"\\]|\\.)*"(?=[,}\]])|(?<=[:\[,])(?:-?\d[\d.eE+-]*|true|false|null)'
+                         r'(?=[,\]}])')
+
+Units = list[tuple[str, tuple[str, ...]]]
+
+
+def json_units(text: str) -> Units:
+    """The report cut before each claim object, each piece as a template and its values."""
+    starts = [m.start() for m in re.finditer(r'\{"clm01":', text)]
+    cuts = [0, *starts[1:], len(text)] if starts else [0, len(text)]
+    shapes: dict[str, str] = {}
+    units: Units = []
+    for a, b in zip(cuts, cuts[1:]):
+        chunk = text[a:b]
+        values = tuple(_JSON_VALUE.findall(chunk))
+        shape = _JSON_VALUE.sub("\0", chunk).replace("%", "%%").replace("\0", "%s")
+        units.append((shapes.setdefault(shape, shape), values))
+    return units
+
+
+def x12_units(text: str) -> Units:
+    """An X12 text (ISA first) cut after each segment terminator and its line break, each
+    segment as its id and separators (the template) and its elements (the values)."""
+    sep, term = text[3], text[105]
+    shapes: dict[str, str] = {}
+    units: Units = []
+    t = re.escape(term)
+    for piece in re.findall(f"[^{t}]*{t}\r?\n?", text):
+        end = piece.index(term)
+        sid, *values = piece[:end].split(sep)
+        shape = (sid.replace("%", "%%") + (sep.replace("%", "%%") + "%s") * len(values)
+                 + piece[end:].replace("%", "%%"))
+        units.append((shapes.setdefault(shape, shape), tuple(values)))
+    return units
+
+
+def check(units: Units, text: str) -> None:
+    built = "".join([s % v for s, v in units])
+    if built != text:
+        at = next(i for i, (x, y) in enumerate(zip(built, text)) if x != y)
+        raise SystemExit(f"floor.py: a template does not give the output back (at {at})")
+
+
+def write_units(units: Units) -> Callable[[], None]:
+    def run() -> None:
+        with open(os.devnull, "w", encoding="utf-8") as out:
+            out.write("".join([s % v for s, v in units]))
+    return run
+
+
+def write_bytes(blobs: list[bytes]) -> Callable[[], None]:
+    def run() -> None:
+        with open(os.devnull, "wb") as out:
+            for blob in blobs:
+                out.write(blob)
+    return run
+
+
+def tokenizer(path: Path) -> Callable[[], None]:
+    def run() -> None:
+        with open(path, "rb") as f:
+            text = f.read().decode("latin-1")
+        elem, term = text[3], text[105]
+        sum(1 for seg in text.split(term) if seg.strip().split(elem)[0] == "CLM")
+    return run
+
+
+def reader(path: Path) -> Callable[[], None]:
+    def run() -> None:
+        with open(path, "rb") as f:
+            sum(1 for _ in read_claims(f))
+    return run
+
+
+def best(steps: dict[str, Callable[[], None]], repeat: int) -> dict[str, float]:
+    times = dict.fromkeys(steps, float("inf"))
+    for _ in range(repeat):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name] = min(times[name], time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    _runtime.tune()
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "scrub837", "scrub", str(args.file), "--out", tmp],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        outs = {p.name[len(args.file.name) + 1:]: p.read_bytes() for p in Path(tmp).iterdir()}
+    need = {"report.json", "277", "accepted.837", "rejected.837", "report.html"}
+    if not need <= outs.keys():
+        raise SystemExit(f"floor.py: scrub --out wrote {sorted(outs)}, not {sorted(need)}")
+    report = outs["report.json"].decode("utf-8")
+    ack = outs["277"].decode("latin-1")
+    json_u, ack_u = json_units(report), x12_units(ack)
+    check(json_u, report)
+    check(ack_u, ack)
+    rb = load_rulebook()
+    claims = drug = 0
+    with open(args.file, "rb") as f:
+        for c in read_claims(f):
+            claims += 1
+            drug += any(rb.is_drug_code(line.code) for line in c.lines)
+    steps = {
+        "tokenizer": tokenizer(args.file),
+        "read_claims (lazy: no line read)": reader(args.file),
+        "JSON report from its values": write_units(json_u),
+        "277CA from its elements": write_units(ack_u),
+        "837s and HTML, bytes only": write_bytes(
+            [outs["accepted.837"], outs["rejected.837"], outs["report.html"]]),
+    }
+    t = best(steps, args.repeat)
+    tok = t["tokenizer"]
+    sizes = {"JSON report from its values": len(outs["report.json"]),
+             "277CA from its elements": len(outs["277"]),
+             "837s and HTML, bytes only": sum(len(outs[k]) for k in
+                                              ("accepted.837", "rejected.837", "report.html"))}
+    print(f"{args.file.name}: {claims:,} claims, {drug:,} with drug lines "
+          f"({drug / claims:.0%}); {args.file.stat().st_size / 1e6:.1f} MB in, "
+          f"{sum(len(b) for b in outs.values()) / 1e6:.1f} MB out; best of {args.repeat}")
+    for name, seconds in t.items():
+        size = f"  ({sizes[name] / 1e6:.1f} MB, {len(json_u if 'JSON' in name else ack_u):,} "\
+            "templates filled)" if name in sizes and "bytes" not in name else (
+                f"  ({sizes[name] / 1e6:.1f} MB)" if name in sizes else "")
+        print(f"  {name:36s} {seconds:7.3f} s  {seconds / tok:5.2f} tokenizers{size}")
+    floor = sum(v for k, v in t.items() if k != "tokenizer")
+    budget = 4 * tok
+    print(f"  {'the floor (all but the tokenizer)':36s} {floor:7.3f} s  {floor / tok:5.2f} tokenizers"
+          f"  -> at most {tok / floor:.3f}x with nothing else done")
+    left = budget - floor
+    print(f"  0.25x is 4 tokenizers ({budget:.3f} s): {left:.3f} s left, "
+          f"{left / claims * 1e6:.1f} us a claim ({left / max(drug, 1) * 1e6:.1f} us a drug "
+          "claim if the others cost nothing) for the lines' values, every edit, the findings "
+          "and the HTML report's formatting")
+
+
+if __name__ == "__main__":
+    main()
