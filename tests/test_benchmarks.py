@@ -147,12 +147,50 @@ def test_floor_rebuilds_the_scrubs_outputs_and_reports_its_budget(tmp_path: Path
     with pytest.raises(SystemExit, match="does not give the output back"):
         floor.check(units, report)
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "floor.py"), str(path),
-                           "--repeat", "1"], capture_output=True, text=True, check=True,
-                          timeout=300)
+                           "--repeat", "1", "--with-checks"], capture_output=True, text=True,
+                          check=True, timeout=300)
     lines = done.stdout.splitlines()
     assert lines[0].startswith("floor.837: 300 claims, ")
-    assert [line[:38].strip() for line in lines[1:7]] == [
+    assert [line[:38].strip() for line in lines[1:7] + lines[8:11]] == [
         "tokenizer", "read_claims (lazy: no line read)", "JSON report from its values",
         "277CA from its elements", "837s and HTML, bytes only",
-        "the floor (all but the tokenizer)"]
+        "the floor (all but the tokenizer)", "the checks, fused (a prototype)",
+        "the floor and the checks", "extract's records from their values"]
     assert lines[7].startswith("  0.25x is 4 tokenizers (")
+    assert lines[11].startswith("  extract: the reader and its records alone ")
+
+
+def test_the_fused_prototype_finds_what_the_scrub_finds(tmp_path: Path) -> None:
+    # benchmarks/fused_prototype.py measures a fused pass of the checks; the measure is worth
+    # something only if the pass does the scrub's work: its hits by rule are the scrub's
+    # findings by rule on a generated file with each kind of defect the generator makes
+    import collections
+    import json
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from fused_prototype import Fused
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    from scrub837.scrubber import Scrubber
+
+    data = generate(tmp_path, "P", 1500, seed=11, per_st=500)
+    path = tmp_path / "fused.837"
+    path.write_bytes(data)
+    fused = Fused(Scrubber())
+    ours: collections.Counter[tuple[str, str, str]] = collections.Counter()
+    for claim in (c for c in iter_items(data, path.name, lazy=True) if isinstance(c, Claim)):
+        hits: list[tuple[str, int, int, str]] = []
+        fused.claim(claim, hits)  # its lines in order: LX01 is the line's number here
+        ours.update((claim.clm01, rule, str(at + 1) if at >= 0 else "")
+                    for rule, at, _, _ in hits)
+    out = tmp_path / "out"
+    subprocess.run([sys.executable, "-m", "scrub837", "scrub", str(path), "--out", str(out)],
+                   capture_output=True, check=False, timeout=300)
+    report = json.loads((out / "fused.837.report.json").read_text("utf-8"))
+    theirs = collections.Counter((c["clm01"], f["rule_id"], f["location"]["lx"])
+                                 for t in report["transactions"] for c in t["claims"]
+                                 for f in c["findings"])
+    # the generator's defects and the data-period warning, each on its claim and line
+    assert len({rule for _, rule, _ in theirs}) >= 8
+    assert ours == theirs
