@@ -88,8 +88,10 @@ class Fused:
         self.numbers: dict[str, Decimal | None] = {}
         self.days: dict[str, date | None] = {}
         self.dtps: dict[str, dict[str, object]] = {}
-        self.period: dict[tuple[str, date, bool], str] = {}
-        self.dx: dict[str, str] = {}
+        self.period: dict[tuple[str, str, bool], str] = {}
+        self.valid: dict[str, bool] = {}
+        self.pointed: dict[tuple[str, str, tuple[str, ...]], tuple[bool, bool]] = {}
+        self.dx: dict[str, tuple[list[str], list[str]]] = {}
         self.prefixes: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def fact(self, code: str, kind: str) -> tuple[object, ...] | None:
@@ -143,14 +145,18 @@ class Fused:
         dtps = self.dtps.setdefault(kind, {})  # type: ignore[assignment,arg-type]
         for i, seg in enumerate(segs):
             c = seg[:1]
-            if c == "D":  # DTP
-                answer = dtps.get(seg)  # type: ignore[call-overload]
-                if answer is None:
-                    answer = dtps[seg] = _answer(kind, tuple(seg.split(sep))) or ""  # type: ignore[index]
+            if c == "D":  # DTP: its answer and, for a 472, its date, once per text
+                found = dtps.get(seg)  # type: ignore[call-overload]
+                if found is None:
+                    elements = seg.split(sep)
+                    found = dtps[seg] = (  # type: ignore[index]
+                        _answer(kind, tuple(elements)) or "",
+                        elements[3] if elements[1] == "472" and len(elements) > 3 else None)
+                answer = found[0]
                 if answer and (answer.__class__ is str or answer > today):
                     out.append(("CLAIM_DATE", -1, ordinal + i, "DTP03"))
-                if line is not None and seg[4:7] == "472":
-                    line[1] = seg.split(sep, 4)[3]
+                if line is not None and found[1] is not None:
+                    line[1] = found[1]
             elif c == "S":  # SV1, SV2
                 sv = seg.split(sep)
                 line[0] = sv  # type: ignore[index]
@@ -161,8 +167,8 @@ class Fused:
                 if seg[1] == "X":  # LX
                     line = [None, "", "", None, None, ordinal + i, ()]
                     lines.append(line)
-                elif line is not None:  # LIN
-                    line[3] = seg.split(sep)
+                elif line is not None:  # LIN (split when a check needs it)
+                    line[3] = seg
             elif c == "R":  # REF
                 if seg[4:6] == "6R" and line is not None:
                     line[2] = seg[7:]
@@ -171,16 +177,17 @@ class Fused:
                     auth = True
             elif c == "C":
                 if i and line is not None:  # CTP (i 0 is the CLM)
-                    line[4] = seg.split(sep)
-            elif c == "H":  # HI
-                for i_dx, value in enumerate(seg.split(sep)[1:], start=1):
-                    code = value.partition(comp)[2]
-                    dx.append(code)
-                    status = self.dx.get(code)
-                    if status is None:
-                        status = self.dx[code] = icd10_status(code)
-                    if status != "billable":
-                        out.append(("DX_CODE", -1, ordinal + i, f"HI{i_dx:02d}"))
+                    line[4] = seg
+            elif c == "H":  # HI: its codes and the positions of those not billable, once per text
+                found = self.dx.get(seg)
+                if found is None:
+                    codes = [value.partition(comp)[2] for value in seg.split(sep)[1:]]
+                    found = self.dx[seg] = (codes, [f"HI{n:02d}" for n, code in
+                                                    enumerate(codes, start=1)
+                                                    if icd10_status(code) != "billable"])
+                dx.extend(found[0])
+                for element in found[1]:
+                    out.append(("DX_CODE", -1, ordinal + i, element))
         if number(numbers, clm[2] if len(clm) > 2 else "") != charges:
             out.append(("CLAIM_CHARGE_MISMATCH", -1, ordinal, "CLM02"))
         if len(set(controls)) != len(controls):
@@ -190,44 +197,66 @@ class Fused:
         overlay = self.engine._overlay_for(claim)
         groups: dict[tuple[str, str], list[tuple[int, list[object], tuple[object, ...]]]] = {}
         period_done = False
+        dx_key = tuple(dx)
+        valid, pointed, period = self.valid, self.pointed, self.period
+        facts_of = self.facts
+        overlay_id = id(overlay)  # the overlays live as long as the rule book
         for at, ln in enumerate(lines):
             sv = ln[0]
             if sv is None:
                 continue
             inst = sv[0] == "SV2"  # type: ignore[index]
-            proc = (sv[2] if inst else sv[1]).split(comp)  # type: ignore[index]
+            composite = sv[2] if inst else sv[1]  # type: ignore[index]
+            proc = composite.split(comp)  # type: ignore[union-attr]
             code = proc[1] if len(proc) > 1 else ""
-            facts = self.fact(code, kind)
+            facts = facts_of.get(code + kind, False)
+            if facts is False:
+                facts = self.fact(code, kind)
             if facts is None:
                 continue
-            rule, mue, prefixes, container, unlisted = facts
-            mods = tuple(m for m in proc[2:6] if m)
+            rule, mue, prefixes, container, unlisted = facts  # type: ignore[misc]
+            mods = tuple(m for m in proc[2:6] if m) if len(proc) > 2 else ()
             ln[6] = mods
             where = ln[5]
             lin, ctp = ln[3], ln[4]
-            key = (tuple(proc), inst, sv[5 if inst else 4] if len(sv) > 4 else "",  # type: ignore[arg-type]
-                   sv[4 if inst else 3] if len(sv) > 3 else "",  # type: ignore[arg-type]
-                   tuple(lin) if lin else None, tuple(ctp) if ctp else None)  # type: ignore[arg-type]
-            for rule_id in self.local_hits(claim, at, key, overlay, kind):
+            units_text = sv[5 if inst else 4] if len(sv) > 4 else ""  # type: ignore[arg-type]
+            key = (composite, inst, units_text, sv[4 if inst else 3] if len(sv) > 3 else "",  # type: ignore[arg-type]
+                   lin, ctp, overlay_id, kind)
+            found = self.verdicts.get(key)
+            if found is None:
+                found = self.local_hits(claim, at, key, overlay, kind)
+            for rule_id in found:
                 out.append((rule_id, at, where, ""))  # type: ignore[arg-type]
-            dos_text = ln[1] or ""
-            first = dos_text.split("-")[0]  # type: ignore[union-attr]
-            dos = day(first, days)
-            if rule is None or not rule.in_cms or dos is None or (  # type: ignore[attr-defined]
-                    rule.effective and dos < rule.effective) or (  # type: ignore[attr-defined]
-                    rule.terminated and dos > rule.terminated):  # type: ignore[attr-defined]
+            first = ln[1].split("-")[0] if ln[1] else ""  # type: ignore[union-attr]
+            vkey = code + first
+            ok = valid.get(vkey)
+            if ok is None:
+                dos = day(first, days)
+                ok = valid[vkey] = not (
+                    rule is None or not rule.in_cms or dos is None or (  # type: ignore[attr-defined]
+                        rule.effective and dos < rule.effective) or (  # type: ignore[attr-defined]
+                        rule.terminated and dos > rule.terminated))  # type: ignore[attr-defined]
+            if not ok:
                 out.append(("CODE_INVALID", at, where, "SV101-2"))
             if lin is None and not unlisted and ndc_required(_Line(code), _Ctx(self, overlay, kind),
                                                              claim):
                 out.append(("NDC_MISSING", at, where, ""))
             if not inst:
-                pointers = [p for p in sv[7].split(comp) if p] if len(sv) > 7 and sv[7] else []  # type: ignore[index,union-attr]
-                count = len(dx)
-                if not pointers or any(not p.isdigit() or not 1 <= int(p) <= count
-                                       for p in pointers):
+                sv7 = sv[7] if len(sv) > 7 else ""  # type: ignore[index]
+                pkey = (code, sv7, dx_key)
+                answer = pointed.get(pkey)
+                if answer is None:
+                    pointers = [p for p in sv7.split(comp) if p] if sv7 else []  # type: ignore[union-attr]
+                    count = len(dx)
+                    answer = pointed[pkey] = (
+                        not pointers or any(not p.isdigit() or not 1 <= int(p) <= count
+                                            for p in pointers),
+                        bool(prefixes) and not any(
+                            dx[int(p) - 1].startswith(prefixes)  # type: ignore[arg-type]
+                            for p in pointers if p.isdigit() and 0 < int(p) <= count))
+                if answer[0]:
                     out.append(("DX_POINTER_INVALID", at, where, "SV107"))
-                if prefixes and not any(dx[int(p) - 1].startswith(prefixes)  # type: ignore[arg-type]
-                                        for p in pointers if p.isdigit() and 0 < int(p) <= count):
+                if answer[1]:
                     out.append(("DX_NOT_SUPPORTED", at, where, "SV107"))
             if code in overlay.prior_auth and not auth:
                 out.append(("AUTH_MISSING", at, where, ""))
@@ -236,17 +265,23 @@ class Fused:
                 out.append(("PAYER_POS_NOT_ALLOWED", at, where, "SV105"))
             if "JW" in mods and "JZ" in mods:
                 out.append(("MOD_JW_JZ_BOTH", at, where, "SV101-4"))
-            if not period_done and dos is not None:
-                pkey = (kind, dos, lin is not None)
-                tables = self.period.get(pkey)
+            if not period_done:
+                tkey = (kind, first, lin is not None)
+                tables = period.get(tkey)  # type: ignore[call-overload]
                 if tables is None:
-                    tables = self.period[pkey] = _tables_outside(self.rb.data, kind, dos,
-                                                                 lin is not None)
+                    dos = day(first, days)
+                    tables = period[tkey] = "" if dos is None else _tables_outside(  # type: ignore[index]
+                        self.rb.data, kind, dos, lin is not None)
                 if tables:
                     period_done = True
                     out.append(("DATA_PERIOD", at, where, "DTP03"))
-            units = number(numbers, key[2])  # type: ignore[arg-type]
-            groups.setdefault((code, first), []).append((at, ln, (units, mue, container, dos)))
+            units = number(numbers, units_text)  # type: ignore[arg-type]
+            member = (at, ln, (units, mue, container, first))
+            group = groups.get((code, first))
+            if group is None:
+                groups[(code, first)] = [member]
+            else:
+                group.append(member)
         since = self.rb.settings.jw_jz_required_from
         for (code, _), members in groups.items():
             total = _ZERO
@@ -269,7 +304,7 @@ class Fused:
                     out.append(("MOD_JW_ORPHAN", m[0], m[1][5], ""))  # type: ignore[arg-type]
             if container == "single-dose" and not waste:
                 for m in members:
-                    dos = m[2][3]
+                    dos = day(m[2][3], self.days)  # type: ignore[arg-type]
                     if dos is not None and dos >= since and "JZ" not in m[1][6]:  # type: ignore[operator]
                         out.append(("MOD_WASTE_MISSING", m[0], m[1][5], ""))  # type: ignore[arg-type]
 
