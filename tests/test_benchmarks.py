@@ -151,13 +151,15 @@ def test_floor_rebuilds_the_scrubs_outputs_and_reports_its_budget(tmp_path: Path
                           check=True, timeout=300)
     lines = done.stdout.splitlines()
     assert lines[0].startswith("floor.837: 300 claims, ")
-    assert [line[:38].strip() for line in lines[1:7] + lines[8:11]] == [
+    assert [line[:38].strip() for line in lines[1:7] + lines[8:12]] == [
         "tokenizer", "read_claims (lazy: no line read)", "JSON report from its values",
         "277CA from its elements", "837s and HTML, bytes only",
         "the floor (all but the tokenizer)", "the checks, fused (a prototype)",
-        "the floor and the checks", "extract's records from their values"]
+        "the floor and the checks", "(today: scrub --out, one run)",
+        "extract's records from their values"]
     assert lines[7].startswith("  0.25x is 4 tokenizers (")
-    assert lines[11].startswith("  extract: the reader and its records alone ")
+    assert len(lines) == 13
+    assert lines[12].startswith("  extract: the reader and its records alone ")
 
 
 def test_the_fused_prototype_finds_what_the_scrub_finds(tmp_path: Path) -> None:
