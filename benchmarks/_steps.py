@@ -10,6 +10,7 @@ cache) every process compiles scrub837's ~150 modules again, ~0.07 s of each sta
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -33,6 +34,27 @@ for seg in text.split(term):
         claims += 1
 print(json.dumps({'claims': claims, 'seconds': time.perf_counter() - t}))
 """
+
+
+
+def tokenize(path: Path) -> int:
+    """TOKENIZER's work (the same loop), in this process: the CLM segments of ``path``
+    counted. The in-process tools (``extract_parts.py``, ``floor.py``,
+    ``fused_prototype.py``) time it beside their own steps."""
+    with open(path, "rb") as f:
+        text = f.read().decode("latin-1")
+    elem, term = text[3], text[105]
+    return sum(1 for seg in text.split(term) if seg.strip().split(elem)[0] == "CLM")
+
+
+def file_parser(doc: str, repeat: int) -> argparse.ArgumentParser:
+    """The command line of an in-process tool: its docstring's first paragraph, one FILE and
+    ``--repeat`` (best of)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--repeat", type=int, default=repeat)
+    return parser
+
 
 EXTRACT = """
 import json, sys, time, gc

@@ -10,7 +10,6 @@ the last ratio it prints.)"""
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -21,12 +20,12 @@ from scrub837.claims.model import Claim
 from scrub837.rulebook._dataset import Dataset
 from scrub837.run import _runtime
 
+from _steps import file_parser, tokenize  # benchmarks/_steps.py
+
 
 def tokenizer(path: Path) -> float:
     t = time.perf_counter()
-    text = path.read_bytes().decode("latin-1")
-    elem, term = text[3], text[105]
-    sum(1 for seg in text.split(term) if seg.strip().split(elem)[0] == "CLM")
+    tokenize(path)
     return time.perf_counter() - t
 
 
@@ -75,10 +74,7 @@ def parts(path: Path, data: Dataset) -> tuple[float, list[float], int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = file_parser(__doc__, repeat=3).parse_args()
     _runtime.tune()
     data = Dataset()
     tok = min(tokenizer(args.file) for _ in range(args.repeat))

@@ -28,7 +28,6 @@ the same turns and adds it to the floor.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import subprocess
@@ -44,6 +43,8 @@ from scrub837.claims.model import Claim
 from scrub837.rulebook import load_rulebook
 from scrub837.run import _runtime
 from scrub837.scrubber import Scrubber
+
+from _steps import file_parser, tokenize  # benchmarks/_steps.py
 
 #: a JSON value that is no key: a string followed by , } or ], a number or a literal after
 #: : [ or , and before , ] or }
@@ -84,8 +85,13 @@ def x12_units(text: str) -> Units:
     return units
 
 
+def fill(units: Units) -> str:
+    """The output the templates make."""
+    return "".join([s % v for s, v in units])
+
+
 def check(units: Units, text: str) -> None:
-    built = "".join([s % v for s, v in units])
+    built = fill(units)
     if built != text:
         at = next(i for i, (x, y) in enumerate(zip(built, text)) if x != y)
         raise SystemExit(f"floor.py: a template does not give the output back (at {at})")
@@ -94,7 +100,7 @@ def check(units: Units, text: str) -> None:
 def write_units(units: Units) -> Callable[[], None]:
     def run() -> None:
         with open(os.devnull, "w", encoding="utf-8") as out:
-            out.write("".join([s % v for s, v in units]))
+            out.write(fill(units))
     return run
 
 
@@ -103,15 +109,6 @@ def write_bytes(blobs: list[bytes]) -> Callable[[], None]:
         with open(os.devnull, "wb") as out:
             for blob in blobs:
                 out.write(blob)
-    return run
-
-
-def tokenizer(path: Path) -> Callable[[], None]:
-    def run() -> None:
-        with open(path, "rb") as f:
-            text = f.read().decode("latin-1")
-        elem, term = text[3], text[105]
-        sum(1 for seg in text.split(term) if seg.strip().split(elem)[0] == "CLM")
     return run
 
 
@@ -133,9 +130,7 @@ def best(steps: dict[str, Callable[[], None]], repeat: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser = file_parser(__doc__, repeat=5)
     parser.add_argument("--with-checks", action="store_true",
                         help="time benchmarks/fused_prototype.py's checks too, in the same turns")
     args = parser.parse_args()
@@ -166,7 +161,7 @@ def main() -> None:
             claims += 1
             drug += any(rb.is_drug_code(line.code) for line in c.lines)
     steps = {
-        "tokenizer": tokenizer(args.file),
+        "tokenizer": lambda: tokenize(args.file),
         "read_claims (lazy: no line read)": reader(args.file),
         "JSON report from its values": write_units(json_u),
         "277CA from its elements": write_units(ack_u),
@@ -181,11 +176,7 @@ def main() -> None:
                        if isinstance(c, Claim)]
         fused = Fused(Scrubber())
 
-        def checks() -> None:
-            hits: list[tuple[str, int, int, str]] = []
-            for claim in claims_read:
-                fused.claim(claim, hits)
-        steps["the checks, fused (a prototype)"] = checks
+        steps["the checks, fused (a prototype)"] = lambda: fused.over(claims_read)
     t = best(steps, args.repeat)
     tok = t["tokenizer"]
     sizes = {"JSON report from its values": len(outs["report.json"]),

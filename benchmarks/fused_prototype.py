@@ -31,7 +31,6 @@ hits by rule are printed beside the project's own findings on the same file (fro
 
 from __future__ import annotations
 
-import argparse
 import collections
 import json
 import subprocess
@@ -51,6 +50,8 @@ from scrub837.edits.structure import _answer, _text_clean
 from scrub837.edits.period import _tables_outside
 from scrub837.run import _runtime
 from scrub837.scrubber import Scrubber
+
+from _steps import file_parser, tokenize  # benchmarks/_steps.py
 
 _ZERO = Decimal(0)
 
@@ -92,33 +93,35 @@ class Fused:
         self.valid: dict[str, bool] = {}
         self.pointed: dict[tuple[str, str, tuple[str, ...]], tuple[bool, bool]] = {}
         self.dx: dict[str, tuple[list[str], list[str]]] = {}
-        self.prefixes: dict[tuple[str, ...], tuple[str, ...]] = {}
 
-    def fact(self, code: str, kind: str) -> tuple[object, ...] | None:
-        key = code + kind
-        found = self.facts.get(key, False)
-        if found is False:
-            rb = self.rb
-            if not rb.is_drug_code(code):
-                found = None
-            else:
-                rule = rb.code(code)
-                mue = rb.mue(code, kind)
-                prefixes = tuple(p.replace(".", "") for p in rule.dx_supported) if rule else ()
-                found = (rule, mue, prefixes, rule.container if rule else "",
-                         bool(rule and rule.unlisted))
-            self.facts[key] = found
-        return found  # type: ignore[return-value]
-
-    def local_hits(self, claim: Claim, at: int, key: tuple[object, ...], overlay: object,
-                   kind: str) -> tuple[str, ...]:
-        found = self.verdicts.get(key)
-        if found is None:  # a new set of values: the project's line-local edits on this line
-            line = claim.lines[at]
-            ctx = EditContext(self.rb, overlay, kind, (line,), self.today)  # type: ignore[arg-type]
-            found = self.verdicts[key] = tuple(
-                hit.rule_id for call in self.local for hit in call(claim, ctx))
+    def _fact(self, code: str, kind: str) -> tuple[object, ...] | None:
+        """A code's facts (None: no drug code), read once and kept in ``facts``."""
+        found: tuple[object, ...] | None = None
+        rb = self.rb
+        if rb.is_drug_code(code):
+            rule = rb.code(code)
+            prefixes = tuple(p.replace(".", "") for p in rule.dx_supported) if rule else ()
+            found = (rule, rb.mue(code, kind), prefixes, rule.container if rule else "",
+                     bool(rule and rule.unlisted))
+        self.facts[code + kind] = found
         return found
+
+    def _verdict(self, claim: Claim, at: int, key: tuple[object, ...], overlay: object,
+                 kind: str) -> tuple[str, ...]:
+        """A new set of a line's values: the project's line-local edits on this line alone,
+        their rule ids kept in ``verdicts``."""
+        line = claim.lines[at]
+        ctx = EditContext(self.rb, overlay, kind, (line,), self.today)  # type: ignore[arg-type]
+        found = self.verdicts[key] = tuple(
+            hit.rule_id for call in self.local for hit in call(claim, ctx))
+        return found
+
+    def over(self, claims: list[Claim]) -> list[tuple[str, int, int, str]]:
+        """The hits of every claim, in order."""
+        hits: list[tuple[str, int, int, str]] = []
+        for claim in claims:
+            self.claim(claim, hits)
+        return hits
 
     def claim(self, claim: Claim, out: list[tuple[str, int, int, str]]) -> None:
         delims = claim.clm.delims
@@ -211,7 +214,7 @@ class Fused:
             code = proc[1] if len(proc) > 1 else ""
             facts = facts_of.get(code + kind, False)
             if facts is False:
-                facts = self.fact(code, kind)
+                facts = self._fact(code, kind)
             if facts is None:
                 continue
             rule, mue, prefixes, container, unlisted = facts  # type: ignore[misc]
@@ -224,7 +227,7 @@ class Fused:
                    lin, ctp, overlay_id, kind)
             found = self.verdicts.get(key)
             if found is None:
-                found = self.local_hits(claim, at, key, overlay, kind)
+                found = self._verdict(claim, at, key, overlay, kind)
             for rule_id in found:
                 out.append((rule_id, at, where, ""))  # type: ignore[arg-type]
             first = ln[1].split("-")[0] if ln[1] else ""  # type: ignore[union-attr]
@@ -309,14 +312,6 @@ class Fused:
                         out.append(("MOD_WASTE_MISSING", m[0], m[1][5], ""))  # type: ignore[arg-type]
 
 
-def tokenize(path: Path) -> None:
-    """The plain tokenizer of ``run.py``."""
-    with open(path, "rb") as f:
-        text = f.read().decode("latin-1")
-    elem, term = text[3], text[105]
-    sum(1 for seg in text.split(term) if seg.strip().split(elem)[0] == "CLM")
-
-
 class _Line:  # what ndc_required reads of a line
     def __init__(self, code: str) -> None:
         self.code = code
@@ -331,10 +326,7 @@ class _Ctx:  # what ndc_required reads of a context
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = file_parser(__doc__, repeat=3).parse_args()
     _runtime.tune()
     data = args.file.read_bytes()
     claims = [c for c in iter_items(data, args.file.name, lazy=True) if isinstance(c, Claim)]
@@ -345,10 +337,8 @@ def main() -> None:
         start = time.perf_counter()
         tokenize(args.file)
         tok = min(tok, time.perf_counter() - start)
-        hits = []
         start = time.perf_counter()
-        for claim in claims:
-            fused.claim(claim, hits)
+        hits = fused.over(claims)
         best = min(best, time.perf_counter() - start)
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "scrub837", "scrub", str(args.file), "--out", tmp],

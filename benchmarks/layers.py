@@ -17,13 +17,11 @@ and its tuned collector (``run/_runtime.py``) then seldom runs.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import io
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 from scrub837.claims.model import Claim
 from scrub837.claims.reader import ClaimReader
@@ -36,6 +34,8 @@ from scrub837.run import _runtime
 from scrub837.run.pipeline import OutputOptions
 from scrub837.scrubber import Scrubber
 from scrub837.verdicts.results import ClaimResult, SummaryBuilder, TransactionResult
+
+from _steps import file_parser  # benchmarks/_steps.py
 
 clock = time.process_time
 
@@ -107,10 +107,7 @@ def written(items: list[object]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = file_parser(__doc__, repeat=3).parse_args()
     _runtime.tune()
     scrubber = Scrubber()
     data = args.file.read_bytes()
